@@ -1,0 +1,30 @@
+"""Volatility Balancing Lab core: configuration, simulation, metrics, data and reports. No UI imports here.
+
+The public contract (SPEC.md): ``StrategyConfig``, ``simulate``, ``simulate_many``, ``SimulationResult``,
+``core.errors.DataError`` and ``core.errors.ConfigError``.
+"""
+
+from core.config import StrategyConfig
+from core.engine import (
+    ENGINE_VERSION,
+    METRIC_NAMES,
+    Event,
+    EventType,
+    SimulationResult,
+    simulate,
+    simulate_many,
+)
+from core.errors import ConfigError, DataError
+
+__all__ = [
+    "ENGINE_VERSION",
+    "METRIC_NAMES",
+    "ConfigError",
+    "DataError",
+    "Event",
+    "EventType",
+    "SimulationResult",
+    "StrategyConfig",
+    "simulate",
+    "simulate_many",
+]
