@@ -552,10 +552,11 @@ def _events(
         (rec[:, K.R_KIND] != K.KIND_NONE) | (rec[:, K.R_STATUS] == K.STATUS_DAILY_CAP)
     ).tolist()
     bars_to_visit = sorted(set(notable) | set(div_by_bar) | set(paid_by_bar))
+    stamps = dict(zip(bars_to_visit, index[np.asarray(bars_to_visit, dtype=np.int64)].tolist(), strict=True))
     anchor_running = {}
     last_cap_day = None
     for i in bars_to_visit:
-        ts = index[i]
+        ts = stamps[i]
         row = rec[i]
         anchor_before_divs = row[K.R_ANCHOR_EVAL] + sum(bars.div_amount[j] for j in div_by_bar.get(i, []))
         anchor_running[i] = anchor_before_divs

@@ -262,6 +262,26 @@ def apply_hard_limits(q, side, price, px, shares, cash, value, p):
 
 
 @njit(cache=True)
+def trigger_side(price, anchor, p):
+    """Step 4: -1 (sell) when ``P ≥ A·(1+up)``, +1 (buy) when ``P ≤ A·(1−down)``, both within 1e-9 relative; else 0."""
+    if price >= anchor * (1.0 + p[P_TRIGGER_UP]) * (1.0 - TRIGGER_TOLERANCE):
+        return -1
+    if price <= anchor * (1.0 - p[P_TRIGGER_DOWN]) * (1.0 + TRIGGER_TOLERANCE):
+        return 1
+    return 0
+
+
+@njit(cache=True)
+def band_side(pct, p):
+    """Step 6: the side of the order that brings ``asset_pct`` back inside the guardrails (0 when inside)."""
+    if pct > p[P_GMAX] + BAND_TOLERANCE:
+        return -1
+    if pct < p[P_GMIN] - BAND_TOLERANCE:
+        return 1
+    return 0
+
+
+@njit(cache=True)
 def decide_order(price, shares, cash, receivable, anchor, p):
     """One evaluation at ``price`` (steps 4–9) for an account that may trade now.
 
@@ -282,11 +302,7 @@ def decide_order(price, shares, cash, receivable, anchor, p):
     flags = 0
     bound = NAN
 
-    if price >= anchor * (1.0 + p[P_TRIGGER_UP]) * (1.0 - TRIGGER_TOLERANCE):
-        trigger = -1
-    elif price <= anchor * (1.0 - p[P_TRIGGER_DOWN]) * (1.0 + TRIGGER_TOLERANCE):
-        trigger = 1
-
+    trigger = trigger_side(price, anchor, p)
     if trigger != 0:
         kind = KIND_TRIGGER
         side = trigger
@@ -326,14 +342,9 @@ def decide_order(price, shares, cash, receivable, anchor, p):
                     q = qt
                     flags |= FLAG_TRIMMED
     elif p[P_AUTO] != 0.0 and value > 0.0:
-        pct = shares * price / value
-        if pct > gmax + BAND_TOLERANCE:
-            side = -1
-            bound = gmax
-        elif pct < gmin - BAND_TOLERANCE:
-            side = 1
-            bound = gmin
+        side = band_side(shares * price / value, p)
         if side != 0:
+            bound = gmax if side < 0 else gmin
             kind = KIND_REBALANCE
             px = execution_price(price, side, p)
             q = quantity_to_bound(bound, side, price, px, shares, value, p)
@@ -392,14 +403,25 @@ def _sell_pnl(qty, notional, fee, shares_before, cost_basis):
 
 
 @njit(cache=True)
-def _percentile_linear(sorted_r, q):
-    """``numpy.percentile(..., method='linear')`` on an ascending array."""
-    n = sorted_r.shape[0]
+def _percentile_linear(values, q):
+    """``numpy.percentile(values, 100·q)`` (linear interpolation) in O(n): one partition instead of a sort."""
+    n = values.shape[0]
     pos = q * (n - 1)
     lo = int(math.floor(pos))
     hi = min(lo + 1, n - 1)
+    part = np.partition(values, hi)
+    upper = part[hi]
+    lower = upper
+    if lo < hi:
+        lower = part[0]
+        for i in range(1, hi):
+            lower = max(lower, part[i])
+    # numpy's own lerp form, so the result matches np.percentile bit for bit in the usual cases
     frac = pos - lo
-    return sorted_r[lo] + (sorted_r[hi] - sorted_r[lo]) * frac
+    diff = upper - lower
+    if frac >= 0.5:
+        return upper - diff * (1.0 - frac)
+    return lower + diff * frac
 
 
 @njit(cache=True)
@@ -446,16 +468,13 @@ def risk_metrics(returns, out, p):
         down = math.sqrt(down / n) * math.sqrt(k)
         if down > 0.0:
             out[M_SORTINO] = mean_ex * k / down
-    srt = np.sort(returns)
-    var = _percentile_linear(srt, 0.05)
+    var = _percentile_linear(returns, 0.05)
     tail = 0.0
     cnt = 0
     for i in range(n):
-        if srt[i] <= var:
-            tail += srt[i]
+        if returns[i] <= var:
+            tail += returns[i]
             cnt += 1
-        else:
-            break
     out[M_VAR_95] = var
     out[M_CVAR_95] = tail / cnt if cnt > 0 else NAN
 
@@ -479,6 +498,7 @@ def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, n_da
     gmin = p[P_GMIN]
     gmax = p[P_GMAX]
     evaluate_after_hours = p[P_AFTER_HOURS] != 0.0
+    auto = p[P_AUTO] != 0.0
 
     # First bar: initial order, anchor at the close, no evaluation.
     price = close[0]
@@ -625,7 +645,8 @@ def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, n_da
                 status = STATUS_AFTER_HOURS
             elif orders_today >= max_orders:
                 status = STATUS_DAILY_CAP
-            else:
+            elif trigger_side(price, anchor, p) != 0 or (auto and value_pre > 0.0 and band_side(pre_pct, p) != 0):
+                # Only bars that can trade pay for the full evaluation; the rest are holds by steps 4 and 6.
                 kind, trigger, side, raw, q, px, fee, reason, flags, bound = decide_order(
                     price, shares, cash, receivable, anchor, p
                 )

@@ -145,9 +145,20 @@ def drawdown_periods(daily: pd.Series) -> pd.DataFrame:
 
 
 def max_drawdown_days(daily: pd.Series) -> float:
-    """Longest drawdown in calendar days (SPEC §7); 0.0 when the series never falls."""
-    periods = drawdown_periods(daily)
-    return float(periods["days"].max()) if len(periods) else 0.0
+    """Longest drawdown in calendar days (SPEC §7); 0.0 when the series never falls.
+
+    A drawdown lasts from the last point at a peak to the first point back at or above it, or to the last date.
+    """
+    w = daily.to_numpy(dtype=float)
+    days = pd.DatetimeIndex(daily.index).as_unit("s").asi8 // 86_400
+    at_peak = w >= np.maximum.accumulate(w)
+    last_peak = np.maximum.accumulate(np.where(at_peak, np.arange(w.size), 0))
+    recovered = np.flatnonzero(at_peak[1:] & ~at_peak[:-1]) + 1
+    lengths = [days[recovered] - days[last_peak[recovered - 1]]]
+    if not at_peak[-1]:
+        lengths.append(days[-1:] - days[last_peak[-1:]])
+    longest = np.concatenate(lengths)
+    return float(longest.max()) if longest.size else 0.0
 
 
 def calmar(cagr_value: float, max_drawdown_value: float) -> float:
