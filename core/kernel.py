@@ -115,7 +115,7 @@ D_PAY_DAY = 5
 D_PAID_BAR = 6  # -1 while still receivable at the end
 N_DIV_RECORD = 7
 
-# --- metrics (SPEC §7), in the order of the kernel's output vector -----------------------------------------------------
+# --- metrics (SPEC §7), in the order of the kernel's output vector ---------------------------------------------
 METRIC_NAMES = (
     "total_return",
     "cagr",
@@ -187,13 +187,13 @@ NAN = math.nan
 NO_PAY_DAY = 2**62  # sentinel: no receivable pending
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def fee_for(notional, p):
     """Commission for one order: ``max(commission_rate·notional, commission_min)``."""
     return max(p[P_COMMISSION] * notional, p[P_COMMISSION_MIN])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def execution_price(price, side, p):
     """Fill price with slippage: buys at ``P·(1+s)``, sells at ``P·(1−s)``."""
     s = p[P_SLIPPAGE_BPS] * 1e-4
@@ -202,7 +202,7 @@ def execution_price(price, side, p):
     return price * (1.0 - s)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def quantity_to_bound(g, side, price, px, shares, value, p):
     """Signed quantity whose fill at ``px`` (fee included) leaves the stock share exactly at ``g`` (step 7).
 
@@ -210,17 +210,14 @@ def quantity_to_bound(g, side, price, px, shares, value, p):
     """
     c = p[P_COMMISSION]
     fmin = p[P_COMMISSION_MIN]
-    if side > 0:
-        den = price - g * price + g * px * (1.0 + c)
-    else:
-        den = price - g * price + g * px * (1.0 - c)
-    q = (g * value - shares * price) / den
+    signed_c = c if side > 0 else -c  # buys pay the commission on top, sells receive net of it
+    q = (g * value - shares * price) / (price - g * price + g * px * (1.0 + signed_c))
     if c * abs(q) * px < fmin:
         q = (g * (value - fmin) - shares * price) / (price - g * price + g * px)
     return q
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def apply_hard_limits(q, side, price, px, shares, cash, value, p):
     """Step 8 in order: no shorting, no margin, ``max_trade_pct``, whole shares. Returns ``(q, reason, flags)``."""
     c = p[P_COMMISSION]
@@ -261,17 +258,27 @@ def apply_hard_limits(q, side, price, px, shares, cash, value, p):
     return q, REASON_NONE, flags
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
+def trigger_levels(anchor, p):
+    """The prices at which step 4 fires, tolerance included: ``(sell at or above, buy at or below)``."""
+    return (
+        anchor * (1.0 + p[P_TRIGGER_UP]) * (1.0 - TRIGGER_TOLERANCE),
+        anchor * (1.0 - p[P_TRIGGER_DOWN]) * (1.0 + TRIGGER_TOLERANCE),
+    )
+
+
+@njit(cache=True, error_model="numpy")
 def trigger_side(price, anchor, p):
     """Step 4: -1 (sell) when ``P ≥ A·(1+up)``, +1 (buy) when ``P ≤ A·(1−down)``, both within 1e-9 relative; else 0."""
-    if price >= anchor * (1.0 + p[P_TRIGGER_UP]) * (1.0 - TRIGGER_TOLERANCE):
+    sell_level, buy_level = trigger_levels(anchor, p)
+    if price >= sell_level:
         return -1
-    if price <= anchor * (1.0 - p[P_TRIGGER_DOWN]) * (1.0 + TRIGGER_TOLERANCE):
+    if price <= buy_level:
         return 1
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def band_side(pct, p):
     """Step 6: the side of the order that brings ``asset_pct`` back inside the guardrails (0 when inside)."""
     if pct > p[P_GMAX] + BAND_TOLERANCE:
@@ -281,7 +288,7 @@ def band_side(pct, p):
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def decide_order(price, shares, cash, receivable, anchor, p):
     """One evaluation at ``price`` (steps 4–9) for an account that may trade now.
 
@@ -301,11 +308,13 @@ def decide_order(price, shares, cash, receivable, anchor, p):
     reason = REASON_NONE
     flags = 0
     bound = NAN
+    px = price
 
     trigger = trigger_side(price, anchor, p)
     if trigger != 0:
         kind = KIND_TRIGGER
         side = trigger
+        px = execution_price(price, side, p)
         sizing = int(p[P_SIZING])
         if sizing == 0:
             q = (anchor / price - 1.0) * p[P_RATIO] * value / price
@@ -325,7 +334,6 @@ def decide_order(price, shares, cash, receivable, anchor, p):
             else:
                 reason = REASON_ZERO_SIZE
         else:
-            px = execution_price(price, side, p)
             fee = fee_for(abs(q) * px, p)
             post_value = value + q * price - q * px - fee
             post = (shares + q) * price / post_value if post_value > 0.0 else math.inf
@@ -355,7 +363,6 @@ def decide_order(price, shares, cash, receivable, anchor, p):
 
     if kind == KIND_NONE:
         return kind, trigger, side, raw, q, price, 0.0, reason, flags, bound
-    px = execution_price(price, side, p)
     if reason == REASON_NONE:
         q, reason, limit_flags = apply_hard_limits(q, side, price, px, shares, cash, value, p)
         flags |= limit_flags
@@ -368,7 +375,7 @@ def decide_order(price, shares, cash, receivable, anchor, p):
     return kind, trigger, side, raw, q, px, fee, reason, flags, bound
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def initial_order(capital, pct, price, p):
     """First-bar purchase: ``(shares, cash, fee)`` spending ``pct·capital`` with the commission included."""
     budget = pct * capital
@@ -395,19 +402,19 @@ def initial_order(capital, pct, price, p):
     return shares, capital - budget, budget - notional
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _sell_pnl(qty, notional, fee, shares_before, cost_basis):
     """Realised P&L of a sell against average cost, and the cost basis left."""
     avg = cost_basis / shares_before if shares_before > 0.0 else 0.0
     return notional - fee - qty * avg, cost_basis - qty * avg
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _percentile_linear(values, q):
     """``numpy.percentile(values, 100·q)`` (linear interpolation) in O(n): one partition instead of a sort."""
     n = values.shape[0]
     pos = q * (n - 1)
-    lo = int(math.floor(pos))
+    lo = math.floor(pos)
     hi = min(lo + 1, n - 1)
     part = np.partition(values, hi)
     upper = part[hi]
@@ -424,7 +431,7 @@ def _percentile_linear(values, q):
     return lower + diff * frac
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def risk_metrics(returns, out, p):
     """Fill volatility, Sharpe, Sortino, VaR and CVaR from the daily simple returns (empyrical conventions)."""
     n = returns.shape[0]
@@ -447,24 +454,21 @@ def risk_metrics(returns, out, p):
     mean = total / n
     all_equal = lo == hi
     if n >= 2:
+        # One pass for the squared deviations and the downside. The excess returns' deviations equal the raw
+        # ones (rf_d is a constant shift), so one standard deviation serves volatility and Sharpe.
         ss = 0.0
-        ss_ex = 0.0
-        mean_ex = mean - rf_d
+        down = 0.0
         for i in range(n):
             d = returns[i] - mean
             ss += d * d
-            e = returns[i] - rf_d - mean_ex
-            ss_ex += e * e
-        std = 0.0 if all_equal else math.sqrt(ss / (n - 1))
-        std_ex = 0.0 if all_equal else math.sqrt(ss_ex / (n - 1))
-        out[M_VOLATILITY] = std * math.sqrt(k)
-        if std_ex > 0.0:
-            out[M_SHARPE] = mean_ex / std_ex * math.sqrt(k)
-        down = 0.0
-        for i in range(n):
             e = returns[i] - rf_d
             if e < 0.0:
                 down += e * e
+        std = 0.0 if all_equal else math.sqrt(ss / (n - 1))
+        out[M_VOLATILITY] = std * math.sqrt(k)
+        mean_ex = mean - rf_d
+        if std > 0.0:
+            out[M_SHARPE] = mean_ex / std * math.sqrt(k)
         down = math.sqrt(down / n) * math.sqrt(k)
         if down > 0.0:
             out[M_SORTINO] = mean_ex * k / down
@@ -479,7 +483,7 @@ def risk_metrics(returns, out, p):
     out[M_CVAR_95] = tail / cnt if cnt > 0 else NAN
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, n_days, rec, div_rec):
     """Simulate one configuration over the whole path and return its metric vector (``METRIC_NAMES`` order).
 
@@ -505,6 +509,9 @@ def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, n_da
     shares, cash, fee0 = initial_order(capital, p[P_INIT_PCT], price, p)
     receivable = 0.0
     anchor = price
+    sell_level, buy_level = trigger_levels(anchor, p)
+    value = 0.0
+    pct = NAN
     total_commission = fee0
     cost_basis = shares * price + fee0
     # Benchmarks: buy-and-hold buys like the initial order with everything; static mix is the initial state.
@@ -574,6 +581,7 @@ def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, n_da
         bar_cash = 0.0
         anchor_eval = anchor
         pre_pct = NAN
+        notional = 0.0
         if i == 0:
             status = STATUS_FIRST_BAR
             if shares > 0.0:
@@ -583,6 +591,7 @@ def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, n_da
                 q = shares
                 raw = shares
                 fee = fee0
+                notional = shares * price
         else:
             if d != cur_day:
                 cur_day = d
@@ -637,15 +646,18 @@ def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, n_da
                             next_pay_day = min(next_pay_day, pending_pay[k])
                 if n_pending == 0:
                     receivable = 0.0  # no float residue once every receivable is paid
+            if anchor != anchor_eval:  # a dividend cut the anchor
+                sell_level, buy_level = trigger_levels(anchor, p)
             anchor_eval = anchor
-            value_pre = shares * price + cash + receivable
-            pre_pct = shares * price / value_pre if value_pre > 0.0 else NAN
+            value = shares * price + cash + receivable
+            pct = shares * price / value if value > 0.0 else NAN
+            pre_pct = pct
             # 2.–3. Session and daily cap: mark to market only.
             if not in_session[i] and not evaluate_after_hours:
                 status = STATUS_AFTER_HOURS
             elif orders_today >= max_orders:
                 status = STATUS_DAILY_CAP
-            elif trigger_side(price, anchor, p) != 0 or (auto and value_pre > 0.0 and band_side(pre_pct, p) != 0):
+            elif price >= sell_level or price <= buy_level or (auto and value > 0.0 and band_side(pct, p) != 0):
                 # Only bars that can trade pay for the full evaluation; the rest are holds by steps 4 and 6.
                 kind, trigger, side, raw, q, px, fee, reason, flags, bound = decide_order(
                     price, shares, cash, receivable, anchor, p
@@ -681,6 +693,9 @@ def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, n_da
                             n_sells += 1
                             action = ACTION_SELL
                         anchor = px
+                        sell_level, buy_level = trigger_levels(anchor, p)
+                        value = shares * price + cash + receivable
+                        pct = shares * price / value if value > 0.0 else NAN
                         orders_today += 1
                         total_commission += fee
                         traded_notional += notional
@@ -693,8 +708,9 @@ def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, n_da
                         else:
                             n_blocked += 1
 
-        value = shares * price + cash + receivable
-        pct = shares * price / value if value > 0.0 else NAN
+        if i == 0:
+            value = shares * price + cash + receivable
+            pct = shares * price / value if value > 0.0 else NAN
         sum_value += value
         if pct >= gmin - BAND_TOLERANCE and pct <= gmax + BAND_TOLERANCE:
             in_band += 1
@@ -713,7 +729,7 @@ def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, n_da
             rec[i, R_RAW_QTY] = raw
             rec[i, R_QTY] = q
             rec[i, R_EXEC_PRICE] = px
-            rec[i, R_NOTIONAL] = abs(q) * px if (action == ACTION_BUY or action == ACTION_SELL) else 0.0
+            rec[i, R_NOTIONAL] = notional
             rec[i, R_FEE] = fee
             rec[i, R_REASON] = reason
             rec[i, R_FLAGS] = flags
@@ -781,7 +797,7 @@ def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, n_da
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def run_many(close, day, in_session, div_ex_day, div_amount, div_pay_day, params, n_days):
     """Metric matrix (configurations × N_METRICS) for every row of ``params``, configurations in parallel."""
     k = params.shape[0]

@@ -56,7 +56,8 @@ def validate_prices(
     if n_close > 1:
         raise DataError(f"{where}ambiguous: {n_close} columns are named 'close'")
     if not isinstance(prices.index, pd.DatetimeIndex):
-        raise DataError(f"{where}the index must be a DatetimeIndex of bar timestamps, got {type(prices.index).__name__}")
+        kind = type(prices.index).__name__
+        raise DataError(f"{where}the index must be a DatetimeIndex of bar timestamps, got {kind}")
     bad_time = _first(np.asarray(prices.index.isna()))
     if bad_time is not None:
         raise DataError(f"{where}{_row(prices, bad_time, row_labels)}: missing or unparseable date")
@@ -139,7 +140,8 @@ def validate_dividends(dividends: pd.DataFrame, source: str | None = None) -> No
         raise DataError(f"{where}dividends must be a pandas DataFrame, got {type(dividends).__name__}")
     for col in ("ex_date", "amount"):
         if col not in dividends.columns:
-            raise DataError(f"{where}dividends need an '{col}' column (columns: {', '.join(map(str, dividends.columns))})")
+            have = ", ".join(map(str, dividends.columns))
+            raise DataError(f"{where}dividends need an '{col}' column (columns: {have})")
     for col in ("ex_date", "pay_date"):
         if col not in dividends.columns:
             continue

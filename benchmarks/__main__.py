@@ -1,0 +1,35 @@
+"""``python -m benchmarks``: run every benchmark module and print one table per module."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import platform
+import sys
+
+MODULES = ["benchmarks.bench_engine", "benchmarks.bench_storage"]
+
+
+def print_rows(title: str, rows) -> None:
+    rows = [tuple(str(x) for x in row) for row in rows]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    print(f"\n== {title}")
+    for r in rows:
+        print("  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)))
+
+
+def main(argv: list[str]) -> int:
+    wanted = [m for m in MODULES if not argv or any(a in m for a in argv)]
+    print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores")
+    for name in wanted:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            print(f"\n== {name}: not available ({exc})")
+            continue
+        print_rows(name.split(".")[-1], module.run())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

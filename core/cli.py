@@ -1,0 +1,516 @@
+"""The command line: ``python -m core <command> ...``.
+
+Commands are argparse subparsers so that later ones (``optimize``, ``report``) slot in next to ``backtest``::
+
+    python -m core backtest --data GOOG
+    python -m core backtest --csv prices.csv --dividends divs.csv --start 2010-01-01 --end 2012-12-31 \\
+        --set trigger_up=0.04 --set sizing=original --out runs/goog
+
+Every expected failure (a bad argument, an unknown or invalid ``--set``, unreadable data) is ONE line on stderr,
+``error: <what went wrong>``, and exit code 2; no traceback. The module also holds the metric labels and number
+formats shared by the terminal table and the app (no Streamlit here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import difflib
+import json
+import math
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+
+import numpy as np
+import pandas as pd
+
+from core.config import FIELD_KINDS, StrategyConfig
+from core.engine import ENGINE_VERSION, METRIC_NAMES, SimulationResult, simulate
+from core.errors import ConfigError, DataError
+from core.metrics import daily_equity, performance_metrics
+
+if TYPE_CHECKING:
+    from core.data import MarketData
+
+EXIT_OK = 0
+EXIT_UNEXPECTED = 1
+EXIT_USAGE = 2  # argparse's own code for bad arguments; used for every expected failure
+PROG = "python -m core"
+DEFAULT_SAMPLE = "GOOG"
+COLUMNS: tuple[str, ...] = ("strategy", "buy_and_hold", "static_mix")
+COLUMN_TITLES: dict[str, str] = {"strategy": "Strategy", "buy_and_hold": "Buy & hold", "static_mix": "Static mix"}
+OUTPUT_FILES: tuple[str, ...] = ("trades.csv", "timeline.csv", "metrics.csv", "metrics.json")
+
+
+class CliError(Exception):
+    """An expected failure of a command, reported as one ``error:`` line with exit code 2."""
+
+
+# --- metric presentation (shared with the app) ---------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricInfo:
+    """How one metric is labelled and formatted; ``group`` orders the terminal table."""
+
+    label: str
+    fmt: str  # "pct", "signed_pct", "ratio", "count", "money", "times", "number"
+    group: str
+
+
+_GROUP_RISK = "Return and risk"
+_GROUP_TRADING = "Trading"
+_GROUP_DIVIDENDS = "Dividends"
+_GROUP_BENCHMARKS = "Against the benchmarks"
+_GROUP_ORDER = (_GROUP_RISK, _GROUP_TRADING, _GROUP_DIVIDENDS, _GROUP_BENCHMARKS)
+
+METRIC_INFO: dict[str, MetricInfo] = {
+    "total_return": MetricInfo("Total return", "pct", _GROUP_RISK),
+    "cagr": MetricInfo("CAGR", "pct", _GROUP_RISK),
+    "volatility": MetricInfo("Volatility (annual)", "pct", _GROUP_RISK),
+    "sharpe": MetricInfo("Sharpe ratio", "ratio", _GROUP_RISK),
+    "sortino": MetricInfo("Sortino ratio", "ratio", _GROUP_RISK),
+    "max_drawdown": MetricInfo("Max drawdown", "pct", _GROUP_RISK),
+    "max_drawdown_days": MetricInfo("Longest drawdown (days)", "count", _GROUP_RISK),
+    "calmar": MetricInfo("Calmar ratio", "ratio", _GROUP_RISK),
+    "var_95": MetricInfo("Daily VaR 95%", "pct", _GROUP_RISK),
+    "cvar_95": MetricInfo("Daily CVaR 95%", "pct", _GROUP_RISK),
+    "n_trades": MetricInfo("Trades", "count", _GROUP_TRADING),
+    "n_buys": MetricInfo("Buys", "count", _GROUP_TRADING),
+    "n_sells": MetricInfo("Sells", "count", _GROUP_TRADING),
+    "n_rebalances": MetricInfo("Guardrail rebalances", "count", _GROUP_TRADING),
+    "total_commission": MetricInfo("Commission paid", "money", _GROUP_TRADING),
+    "turnover": MetricInfo("Turnover per year", "times", _GROUP_TRADING),
+    "pct_time_in_band": MetricInfo("Time inside guardrails", "pct", _GROUP_TRADING),
+    "n_skipped_min_notional": MetricInfo("Orders below minimum", "count", _GROUP_TRADING),
+    "n_trimmed": MetricInfo("Orders trimmed to a guardrail", "count", _GROUP_TRADING),
+    "n_blocked": MetricInfo("Orders blocked", "count", _GROUP_TRADING),
+    "win_rate": MetricInfo("Win rate (sells)", "pct", _GROUP_TRADING),
+    "profit_factor": MetricInfo("Profit factor", "ratio", _GROUP_TRADING),
+    "dividends_gross": MetricInfo("Dividends, gross", "money", _GROUP_DIVIDENDS),
+    "dividends_net": MetricInfo("Dividends, net", "money", _GROUP_DIVIDENDS),
+    "withholding_tax": MetricInfo("Withholding tax", "money", _GROUP_DIVIDENDS),
+    "buy_hold_return": MetricInfo("Buy-and-hold return", "pct", _GROUP_BENCHMARKS),
+    "static_mix_return": MetricInfo("Static-mix return", "pct", _GROUP_BENCHMARKS),
+    "excess_return_vs_buy_hold": MetricInfo("Excess vs buy-and-hold", "signed_pct", _GROUP_BENCHMARKS),
+    "excess_return_vs_static_mix": MetricInfo("Excess vs static mix", "signed_pct", _GROUP_BENCHMARKS),
+}
+
+NOT_AVAILABLE = "n/a"
+
+# ASCII only: the table must print on any terminal encoding.
+_FORMATTERS: dict[str, Callable[[float], str]] = {
+    "pct": lambda v: f"{v * 100:,.2f} %",
+    "signed_pct": lambda v: f"{v * 100:+,.2f} %",
+    "ratio": lambda v: f"{v:,.2f}",
+    "count": lambda v: f"{v:,.0f}",
+    "money": lambda v: f"{v:,.2f}",
+    "times": lambda v: f"{v:,.2f}x",
+    "number": lambda v: f"{v:,.4g}",
+}
+
+
+def metric_info(name: str) -> MetricInfo:
+    """Label, format and group of a metric; a metric the table does not know yet shows under its own name."""
+    return METRIC_INFO.get(name, MetricInfo(name, "number", "Other"))
+
+
+def format_metric(name: str, value: float | None) -> str:
+    """A metric value for people: ``"12.34 %"`` for fractions, ``"410"`` for counts, ``"n/a"`` for NaN/None."""
+    if value is None or not math.isfinite(float(value)):
+        return NOT_AVAILABLE
+    return _FORMATTERS[metric_info(name).fmt](float(value))
+
+
+def benchmark_metrics(result: SimulationResult, timezone: str = "America/New_York") -> dict[str, dict[str, float]]:
+    """Return and risk figures (SPEC §7) of each benchmark column of ``result.benchmarks``.
+
+    Computed exactly like the strategy's: the daily series of exchange-local dates with ``initial_capital``
+    prepended, then :func:`core.metrics.performance_metrics`.
+    """
+    cfg = result.config
+    out = {}
+    for column in result.benchmarks.columns:
+        daily = daily_equity(result.benchmarks[column], cfg.initial_capital, timezone)
+        out[str(column)] = performance_metrics(daily, cfg.initial_capital, cfg.risk_free_rate, cfg.periods_per_year)
+    return out
+
+
+def metrics_table(result: SimulationResult, timezone: str = "America/New_York") -> pd.DataFrame:
+    """Rows = metric names (``METRIC_NAMES`` order), columns = strategy, buy_and_hold, static_mix; raw floats.
+
+    Benchmark cells exist for the return and risk figures only (trading and dividend counts belong to the
+    strategy); the others are NaN.
+    """
+    bench = benchmark_metrics(result, timezone)
+    names = list(METRIC_NAMES)
+    data = {"strategy": [float(result.metrics.get(n, math.nan)) for n in names]}
+    for column in COLUMNS[1:]:
+        figures = bench.get(column, {})
+        data[column] = [float(figures.get(n, math.nan)) for n in names]
+    table = pd.DataFrame(data, index=pd.Index(names, name="metric"))
+    return table
+
+
+def render_metrics_table(table: pd.DataFrame) -> str:
+    """The metrics table as aligned plain text, grouped by topic; empty benchmark cells stay blank."""
+    label_width = max(len(metric_info(n).label) for n in table.index) + 2
+    cells = {
+        name: [format_metric(name, v) if (c == "strategy" or math.isfinite(v)) else "" for c, v in row.items()]
+        for name, row in table.iterrows()
+    }
+    widths = [
+        max(len(COLUMN_TITLES.get(c, c)), *(len(cells[n][i]) for n in table.index)) + 3
+        for i, c in enumerate(table.columns)
+    ]
+    titles = "".join(COLUMN_TITLES.get(c, c).rjust(w) for c, w in zip(table.columns, widths, strict=True))
+    lines = [" " * (label_width + 2) + titles]
+    groups: dict[str, list[str]] = {group: [] for group in _GROUP_ORDER}
+    for name in table.index:
+        groups.setdefault(metric_info(name).group, []).append(name)
+    for group, names in groups.items():
+        if names:
+            lines.append(group)
+        for name in names:
+            row = "".join(text.rjust(w) for text, w in zip(cells[name], widths, strict=True))
+            lines.append(f"  {metric_info(name).label.ljust(label_width)}{row}".rstrip())
+    return "\n".join(lines)
+
+
+# --- argument parsing ----------------------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors become one ``error:`` line instead of usage text plus a message."""
+
+    def error(self, message: str) -> NoReturn:
+        raise CliError(f"{message} (see '{self.prog} --help')")
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m core`` parser with one subparser per command."""
+    parser = _Parser(prog=PROG, description="Volatility Balancing Lab: backtest the strategy from the command line.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    bt = commands.add_parser(
+        "backtest",
+        help="run one backtest and print its metrics next to buy-and-hold and the static mix",
+        description=(
+            "Run one backtest with the default settings (changed with --set) and print the metrics of the strategy, "
+            "buy-and-hold and the static mix. All rates are fractions: 0.03 means 3 %."
+        ),
+    )
+    source = bt.add_mutually_exclusive_group()
+    source.add_argument(
+        "--data", metavar="NAME", help=f"bundled dataset: GOOG, MSFT or SP500 (default {DEFAULT_SAMPLE})"
+    )
+    source.add_argument("--csv", metavar="FILE", type=Path, help="price CSV (Yahoo, Stooq, broker exports, ...)")
+    bt.add_argument("--dividends", metavar="FILE", type=Path, help="dividends CSV (ex-date, amount, optional pay date)")
+    bt.add_argument("--start", metavar="YYYY-MM-DD", type=_iso_date, help="first date to simulate (inclusive)")
+    bt.add_argument("--end", metavar="YYYY-MM-DD", type=_iso_date, help="last date to simulate (inclusive)")
+    bt.add_argument(
+        "--set",
+        dest="settings",
+        metavar="FIELD=VALUE",
+        action="append",
+        default=[],
+        help=(
+            "change one setting, repeatable (e.g. trigger_up=0.04, sizing=original, auto_rebalance=false, "
+            "max_trade_pct=none); fractions, not percents"
+        ),
+    )
+    bt.add_argument("--out", metavar="DIR", type=Path, help="write trades.csv, timeline.csv, metrics.csv/.json here")
+    bt.set_defaults(handler=run_backtest)
+    return parser
+
+
+# --- --set values ---------------------------------------------------------------------------------------------------
+
+_TRUE = frozenset({"true", "yes", "on", "1"})
+_FALSE = frozenset({"false", "no", "off", "0"})
+_NONE = frozenset({"none", "null", ""})
+
+
+def _percent_hint(name: str, text: str) -> str:
+    number = text.replace("%", "").strip()
+    try:
+        fraction = float(number) / 100
+    except ValueError:
+        return f"{name}={text}: a percent sign is not accepted; values are fractions (0.04 means 4 %)"
+    return (
+        f"{name}={text}: a percent sign is not accepted; values are fractions: use {name}={fraction:g} for {number} %"
+    )
+
+
+def parse_value(name: str, text: str) -> Any:
+    """Parse one ``--set`` value by the field's kind (``core.config.FIELD_KINDS``).
+
+    float and int fields take plain numbers (``1e-4`` and ``10_000`` work; a percent sign is refused with the
+    fraction to use instead), bool fields ``true``/``false`` (also yes/no, on/off, 1/0), optional floats ``none``
+    for no value, str fields the text as given. Range checks are left to :class:`StrategyConfig`.
+
+    Raises:
+        CliError: when the text is not a value of the field's kind.
+    """
+    kind = FIELD_KINDS[name]
+    raw = text.strip()
+    if "%" in raw:
+        raise CliError(_percent_hint(name, raw))
+    if kind == "str":
+        return raw
+    if kind == "bool":
+        if raw.lower() in _TRUE:
+            return True
+        if raw.lower() in _FALSE:
+            return False
+        raise CliError(f"{name} must be true or false, got {raw!r}")
+    if kind == "optfloat" and raw.lower() in _NONE:
+        return None
+    try:
+        number = float(raw)
+    except ValueError:
+        extra = " or none" if kind == "optfloat" else ""
+        raise CliError(f"{name} must be a number{extra}, got {raw!r}") from None
+    if kind == "int":
+        if not number.is_integer():
+            raise CliError(f"{name} must be a whole number, got {raw!r}")
+        return int(number)
+    return number
+
+
+def parse_settings(items: Sequence[str]) -> dict[str, Any]:
+    """Turn ``["trigger_up=0.04", ...]`` into ``{"trigger_up": 0.04, ...}``; a later value for a field wins.
+
+    Raises:
+        CliError: for a missing ``=``, an unknown field (with close matches suggested) or a malformed value.
+    """
+    changes: dict[str, Any] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip().lower().replace("-", "_")
+        if not sep or not name:
+            raise CliError(f"--set expects FIELD=VALUE, got {item!r}")
+        if name not in FIELD_KINDS:
+            close = difflib.get_close_matches(name, FIELD_KINDS, n=3, cutoff=0.6)
+            hint = f"did you mean {' or '.join(close)}?" if close else f"fields: {', '.join(FIELD_KINDS)}"
+            raise CliError(f"unknown setting {name!r}; {hint}")
+        changes[name] = parse_value(name, text)
+    return changes
+
+
+# --- data -----------------------------------------------------------------------------------------------------------
+
+
+def load_market_data(sample: str | None, csv: Path | None, dividends: Path | None) -> MarketData:
+    """Load the bundled sample or the CSV, with the dividends file when given. Raises ``DataError``."""
+    # Imported here so that `--help` and argument errors answer without loading the data stack.
+    from core.data import load_csv, load_dividends_csv, load_sample
+
+    if csv is not None:
+        return load_csv(csv, dividends=dividends)
+    data = load_sample(sample or DEFAULT_SAMPLE)
+    if dividends is not None:
+        data = dataclasses.replace(data, dividends=load_dividends_csv(dividends))
+    return data
+
+
+def select_period(
+    prices: pd.DataFrame, dividends: pd.DataFrame, start: date | None, end: date | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The bars from ``start`` to ``end`` (calendar dates, both inclusive; intraday bars of ``end`` included).
+
+    Dividends going ex after ``end`` are dropped; earlier ones are kept (the engine ignores those on or before the
+    first bar). Raises ``CliError`` when the period is reversed or holds fewer than two bars.
+    """
+    if start is None and end is None:
+        return prices, dividends
+    if start is not None and end is not None and start > end:
+        raise CliError(f"--start {start} is after --end {end}")
+    index = prices.index
+    keep = np.ones(len(index), dtype=bool)
+    if start is not None:
+        keep &= index >= pd.Timestamp(start)
+    if end is not None:
+        stop = pd.Timestamp(end) + pd.Timedelta(days=1)
+        keep &= index < stop
+        if len(dividends):
+            dividends = dividends[pd.to_datetime(dividends["ex_date"]) < stop].reset_index(drop=True)
+    selected = prices[keep]
+    selected.attrs = dict(prices.attrs)  # the timezone and basis travel in attrs
+    if len(selected) < 2:
+        covered = f"{index[0]:%Y-%m-%d} to {index[-1]:%Y-%m-%d}"
+        raise CliError(
+            f"only {len(selected)} bar(s) between {start or 'the start'} and {end or 'the end'}; need at least 2 "
+            f"(the data covers {covered})"
+        )
+    return selected, dividends
+
+
+# --- output files ---------------------------------------------------------------------------------------------------
+
+
+def _umask() -> int:
+    # os.umask can only be read by setting it; the CLI is single-threaded when it writes files.
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same directory and a rename, so a reader never sees a
+    half-written file and an interrupted run leaves the previous file intact."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the result ordinary file permissions
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no NaN; null reads back as "undefined"
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, pd.Timestamp | date):
+        return value.isoformat()
+    return value
+
+
+def write_outputs(
+    out_dir: Path, result: SimulationResult, table: pd.DataFrame, run_info: Mapping[str, Any]
+) -> list[Path]:
+    """Write trades.csv, timeline.csv, metrics.csv and metrics.json into ``out_dir`` (created if missing).
+
+    CSV floats are written with full precision, so ``metrics.csv`` reads back equal to ``result.metrics``;
+    ``metrics.json`` also records the run (dataset, period, configuration, engine version) with NaN as null.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "run": dict(run_info),
+        "metrics": {column: table[column].dropna().to_dict() for column in table.columns},
+    }
+    contents = {
+        "trades.csv": result.trades.to_csv(index=False),
+        "timeline.csv": result.timeline.to_csv(),
+        "metrics.csv": table.to_csv(),
+        "metrics.json": json.dumps(_json_safe(payload), indent=2, allow_nan=False) + "\n",
+    }
+    written = []
+    for name in OUTPUT_FILES:
+        path = out_dir / name
+        write_atomic(path, contents[name])
+        written.append(path)
+    return written
+
+
+# --- commands -------------------------------------------------------------------------------------------------------
+
+
+def _settings_text(changes: Mapping[str, Any]) -> str:
+    if not changes:
+        return "defaults"
+    return "defaults with " + ", ".join(f"{k}={'none' if v is None else v}" for k, v in changes.items())
+
+
+def run_backtest(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    """The ``backtest`` command: load, simulate, print the table, optionally write the files."""
+    changes = parse_settings(args.settings)
+    config = StrategyConfig().replace(**changes)
+    data = load_market_data(args.data, args.csv, args.dividends)
+    if args.dividends is not None and data.price_basis == "dividend_adjusted":
+        print(
+            f"warning: {data.symbol} prices are dividend-adjusted; the dividends in {args.dividends} are counted "
+            "a second time",
+            file=stderr,
+        )
+    prices, dividends = select_period(data.prices, data.dividends, args.start, args.end)
+    result = simulate(prices, config, dividends if len(dividends) else None)
+    table = metrics_table(result, data.timezone)
+
+    first, last = prices.index[0], prices.index[-1]
+    print(f"{data.name}", file=stdout)
+    print(
+        f"{first:%Y-%m-%d} to {last:%Y-%m-%d}, {len(prices):,} bars ({data.interval}, {data.price_basis} prices), "
+        f"{len(result.dividends)} dividend(s); settings: {_settings_text(changes)}",
+        file=stdout,
+    )
+    print(file=stdout)
+    print(render_metrics_table(table), file=stdout)
+
+    if args.out is not None:
+        run_info = {
+            "engine_version": ENGINE_VERSION,
+            "dataset": {
+                "symbol": data.symbol,
+                "name": data.name,
+                "source": data.source,
+                "interval": data.interval,
+                "price_basis": data.price_basis,
+                "sha256": data.sha256(),
+            },
+            "period": {"start": first, "end": last, "bars": len(prices)},
+            "config": config.to_dict(),
+        }
+        try:
+            written = write_outputs(args.out, result, table, run_info)
+        except OSError as exc:
+            raise CliError(f"cannot write to {args.out}: {exc.strerror or exc}") from None
+        print(file=stdout)
+        print(f"wrote {', '.join(p.name for p in written)} to {args.out}", file=stdout)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``) and return the exit code.
+
+    0 on success; 2 for bad arguments, settings or data (one ``error:`` line on stderr); 1 for an unexpected
+    failure (also one line: the CLI never prints a traceback).
+    """
+    out = stdout if stdout is not None else sys.stdout
+    err = stderr if stderr is not None else sys.stderr
+    try:
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as exc:  # --help and --version exit through argparse
+            return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
+        return args.handler(args, out, err)
+    except (CliError, ConfigError, DataError) as exc:
+        print(f"error: {_one_line(exc)}", file=err)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("error: interrupted", file=err)
+        return 130
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away; nothing left to say, and nowhere to say it.
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
+        return EXIT_UNEXPECTED
+    except Exception as exc:  # the promise is "never a traceback"; say what broke in one line instead
+        print(f"error: unexpected {type(exc).__name__}: {_one_line(exc)} (please report this)", file=err)
+        return EXIT_UNEXPECTED
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
