@@ -69,7 +69,7 @@ class EventType(StrEnum):
     DIVIDEND_CASH_RECEIVED = "dividend_cash_received"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     """One thing that happened at one bar, with the inputs it was decided on and what came out of it."""
 
@@ -447,23 +447,24 @@ def _limit_text(flags: int, qty: float, cfg: StrategyConfig) -> str:
 
 def _reasons(tl: pd.DataFrame, cfg: StrategyConfig) -> np.ndarray:
     out = np.empty(len(tl), dtype=object)
-    price = tl["price"].to_numpy()
-    anchor = tl["anchor"].to_numpy()
-    status = tl["status"].to_numpy()
-    kind = tl["kind"].to_numpy()
-    action = tl["action"].astype(str).to_numpy()
-    side = tl["side"].to_numpy()
-    raw = tl["raw_qty"].to_numpy()
-    qty = tl["qty"].to_numpy()
-    px = tl["exec_price"].to_numpy()
-    flags = tl["limit_flags"].to_numpy()
-    skip = tl["skip_reason"].to_numpy()
-    bound = tl["guardrail_bound"].to_numpy()
-    pre = tl["pre_trade_asset_pct"].to_numpy()
-    sell_at = tl["sell_trigger_price"].to_numpy()
-    buy_at = tl["buy_trigger_price"].to_numpy()
-    gross = tl["dividend_gross"].to_numpy()
-    cash_in = tl["dividend_cash"].to_numpy()
+    # Python lists: formatting numpy scalars one by one is several times slower.
+    price = tl["price"].tolist()
+    anchor = tl["anchor"].tolist()
+    status = tl["status"].tolist()
+    kind = tl["kind"].tolist()
+    action = tl["action"].astype(str).tolist()
+    side = tl["side"].tolist()
+    raw = tl["raw_qty"].tolist()
+    qty = tl["qty"].tolist()
+    px = tl["exec_price"].tolist()
+    flags = tl["limit_flags"].tolist()
+    skip = tl["skip_reason"].tolist()
+    bound = tl["guardrail_bound"].tolist()
+    pre = tl["pre_trade_asset_pct"].tolist()
+    sell_at = tl["sell_trigger_price"].tolist()
+    buy_at = tl["buy_trigger_price"].tolist()
+    gross = tl["dividend_gross"].tolist()
+    cash_in = tl["dividend_cash"].tolist()
     up = _pct(cfg.trigger_up)
     down = _pct(cfg.trigger_down)
     band = f"{cfg.guardrail_min * 100:.1f}–{cfg.guardrail_max * 100:.1f} %"
@@ -482,10 +483,15 @@ def _reasons(tl: pd.DataFrame, cfg: StrategyConfig) -> np.ndarray:
         elif st == "daily_cap":
             text = f"Daily cap of {cfg.max_orders_per_day} orders reached: marked to market only"
         elif kind[i] == "":
-            text = (
-                f"{_distance_text(price[i], anchor[i])}; no trigger "
-                f"(sell at {sell_at[i]:.2f}, buy at {buy_at[i]:.2f})"
-            )
+            a = anchor[i]
+            if a > 0:
+                move = price[i] / a - 1.0
+                text = (
+                    f"Price {price[i]:.2f} is {abs(move) * 100:.2f} % {'above' if move >= 0 else 'below'} anchor "
+                    f"{a:.2f}; no trigger (sell at {sell_at[i]:.2f}, buy at {buy_at[i]:.2f})"
+                )
+            else:
+                text = f"{_distance_text(price[i], a)}; no trigger"
         else:
             verb = "buy" if side[i] == "BUY" else "sell"
             if kind[i] == "trigger":
@@ -507,7 +513,7 @@ def _reasons(tl: pd.DataFrame, cfg: StrategyConfig) -> np.ndarray:
                     text += f" to bring stock to {bound[i] * 100:.1f} %"
                 elif flags[i] & K.FLAG_TRIMMED:
                     text += f", trimmed to {abs(qty[i]):.2f} sh to keep stock at {bound[i] * 100:.1f} %"
-                limits = _limit_text(int(flags[i]) & ~K.FLAG_TRIMMED, abs(qty[i]), cfg)
+                limits = _limit_text(flags[i] & ~K.FLAG_TRIMMED, abs(qty[i]), cfg)
                 if limits:
                     text += f", {limits} → {abs(qty[i]):.2f} sh"
                 if skip[i] == "below minimum":
@@ -552,49 +558,51 @@ def _events(
         (rec[:, K.R_KIND] != K.KIND_NONE) | (rec[:, K.R_STATUS] == K.STATUS_DAILY_CAP)
     ).tolist()
     bars_to_visit = sorted(set(notable) | set(div_by_bar) | set(paid_by_bar))
-    stamps = dict(zip(bars_to_visit, index[np.asarray(bars_to_visit, dtype=np.int64)].tolist(), strict=True))
-    anchor_running = {}
+    visit = np.asarray(bars_to_visit, dtype=np.int64)
+    stamps = index[visit].tolist()
+    rows = rec[visit].tolist()  # plain floats: indexing numpy scalars per field is the slow part here
+    prev_rows = rec[np.maximum(visit - 1, 0)].tolist()
+    closes = bars.close[visit].tolist()
+    div_rows = div_rec.tolist()
+    amounts = bars.div_amount.tolist()
     last_cap_day = None
-    for i in bars_to_visit:
-        ts = stamps[i]
-        row = rec[i]
-        anchor_before_divs = row[K.R_ANCHOR_EVAL] + sum(bars.div_amount[j] for j in div_by_bar.get(i, []))
-        anchor_running[i] = anchor_before_divs
+    for pos, i in enumerate(bars_to_visit):
+        ts = stamps[pos]
+        row = rows[pos]
+        anchor = row[K.R_ANCHOR_EVAL] + sum(amounts[j] for j in div_by_bar.get(i, []))
         for j in div_by_bar.get(i, []):
-            amount = float(bars.div_amount[j])
-            d = div_rec[j]
+            amount = amounts[j]
+            d = div_rows[j]
             add(
                 Event(
                     ts, i, EventType.EX_DIV_EFFECTIVE,
-                    {"amount_per_share": amount, "shares": float(d[K.D_SHARES]), "tax_rate": cfg.withholding_tax_rate},
-                    {"gross": float(d[K.D_GROSS]), "withholding": float(d[K.D_WITHHOLDING]), "net": float(d[K.D_NET]),
+                    {"amount_per_share": amount, "shares": d[K.D_SHARES], "tax_rate": cfg.withholding_tax_rate},
+                    {"gross": d[K.D_GROSS], "withholding": d[K.D_WITHHOLDING], "net": d[K.D_NET],
                      "pay_date": pd.Timestamp(int(d[K.D_PAY_DAY]), unit="D")},
                     f"Ex-dividend {amount:.4f}/sh on {d[K.D_SHARES]:.2f} sh: receivable +{d[K.D_NET]:.2f} net "
                     f"({d[K.D_WITHHOLDING]:.2f} withheld)",
                 )
             )
-            before = anchor_running[i]
-            anchor_running[i] = before - amount
             add(
                 Event(
                     ts, i, EventType.ANCHOR_ADJUSTED_FOR_DIVIDEND,
-                    {"anchor_before": before, "amount_per_share": amount},
-                    {"anchor_after": before - amount},
-                    f"Anchor adjusted for dividend: {before:.2f} → {before - amount:.2f}",
+                    {"anchor_before": anchor, "amount_per_share": amount},
+                    {"anchor_after": anchor - amount},
+                    f"Anchor adjusted for dividend: {anchor:.2f} → {anchor - amount:.2f}",
                 )
             )
+            anchor -= amount
         for j in paid_by_bar.get(i, []):
-            net = float(div_rec[j, K.D_NET])
+            net = div_rows[j][K.D_NET]
             add(
                 Event(
                     ts, i, EventType.DIVIDEND_CASH_RECEIVED,
                     {"ex_date": bars.dividends["ex_date"].iloc[j]},
-                    {"net": net, "cash_after": float(row[K.R_CASH])},
+                    {"net": net, "cash_after": row[K.R_CASH]},
                     f"Dividend cash received: {net:.2f}",
                 )
             )
-        status = int(row[K.R_STATUS])
-        if status == K.STATUS_DAILY_CAP:
+        if row[K.R_STATUS] == K.STATUS_DAILY_CAP:
             day = bars.day[i]
             if day != last_cap_day:
                 last_cap_day = day
@@ -610,38 +618,25 @@ def _events(
         kind = int(row[K.R_KIND])
         if kind == K.KIND_NONE:
             continue
-        qty = float(row[K.R_QTY])
+        qty = row[K.R_QTY]
         side = "BUY" if row[K.R_SIDE] > 0 else "SELL"
-        price = float(bars.close[i])
+        before = prev_rows[pos]
         inputs = {
-            "price": price,
-            "anchor": float(row[K.R_ANCHOR_EVAL]),
-            "shares": float(rec[i - 1, K.R_SHARES]) if i > 0 else 0.0,
-            "cash": float(rec[i - 1, K.R_CASH]) if i > 0 else cfg.initial_capital,
-            "asset_pct": float(row[K.R_PRE_PCT]),
+            "price": closes[pos],
+            "anchor": row[K.R_ANCHOR_EVAL],
+            "shares": before[K.R_SHARES] if i > 0 else 0.0,
+            "cash": before[K.R_CASH] if i > 0 else cfg.initial_capital,
+            "asset_pct": row[K.R_PRE_PCT],
         }
         if kind == K.KIND_TRIGGER:
-            add(
-                Event(
-                    ts, i, EventType.THRESHOLD_CROSSED, inputs,
-                    {"side": side, "raw_qty": float(row[K.R_RAW_QTY])}, reasons[i],
-                )
-            )
+            add(Event(ts, i, EventType.THRESHOLD_CROSSED, inputs, {"side": side, "raw_qty": row[K.R_RAW_QTY]},
+                      reasons[i]))
         elif kind == K.KIND_REBALANCE:
-            add(
-                Event(
-                    ts, i, EventType.AUTO_GUARDRAIL_REBALANCE, inputs,
-                    {"side": side, "qty": qty, "bound": float(row[K.R_BOUND])}, reasons[i],
-                )
-            )
+            add(Event(ts, i, EventType.AUTO_GUARDRAIL_REBALANCE, inputs,
+                      {"side": side, "qty": qty, "bound": row[K.R_BOUND]}, reasons[i]))
         if int(row[K.R_FLAGS]) & K.FLAG_TRIMMED:
-            add(
-                Event(
-                    ts, i, EventType.ORDER_TRIMMED_GUARDRAIL,
-                    {"raw_qty": float(row[K.R_RAW_QTY]), "bound": float(row[K.R_BOUND])},
-                    {"qty": qty}, reasons[i],
-                )
-            )
+            add(Event(ts, i, EventType.ORDER_TRIMMED_GUARDRAIL, {"raw_qty": row[K.R_RAW_QTY], "bound": row[K.R_BOUND]},
+                      {"qty": qty}, reasons[i]))
         action = int(row[K.R_ACTION])
         reason = int(row[K.R_REASON])
         if action == K.ACTION_SKIP:
@@ -649,23 +644,19 @@ def _events(
             add(Event(ts, i, etype, {**inputs, "qty": qty}, {"reason": REASONS[reason]}, reasons[i]))
         elif action in (K.ACTION_BUY, K.ACTION_SELL):
             filled = {
+                "kind": KINDS[kind],
                 "side": side,
                 "qty": abs(qty),
-                "exec_price": float(row[K.R_EXEC_PRICE]),
-                "notional": float(row[K.R_NOTIONAL]),
-                "commission": float(row[K.R_FEE]),
-                "shares_after": float(row[K.R_SHARES]),
-                "cash_after": float(row[K.R_CASH]),
-                "asset_pct_after": float(row[K.R_ASSET_PCT]),
+                "exec_price": row[K.R_EXEC_PRICE],
+                "notional": row[K.R_NOTIONAL],
+                "commission": row[K.R_FEE],
+                "shares_after": row[K.R_SHARES],
+                "cash_after": row[K.R_CASH],
+                "asset_pct_after": row[K.R_ASSET_PCT],
             }
-            add(Event(ts, i, EventType.ORDER_FILLED, inputs, {"kind": KINDS[kind], **filled}, reasons[i]))
-            add(
-                Event(
-                    ts, i, EventType.ANCHOR_UPDATED,
-                    {"anchor_before": float(row[K.R_ANCHOR_EVAL])},
-                    {"anchor_after": float(row[K.R_ANCHOR_AFTER])},
-                    f"Anchor moved {row[K.R_ANCHOR_EVAL]:.2f} → {row[K.R_ANCHOR_AFTER]:.2f}",
-                )
-            )
+            add(Event(ts, i, EventType.ORDER_FILLED, inputs, filled, reasons[i]))
+            a0, a1 = row[K.R_ANCHOR_EVAL], row[K.R_ANCHOR_AFTER]
+            add(Event(ts, i, EventType.ANCHOR_UPDATED, {"anchor_before": a0}, {"anchor_after": a1},
+                      f"Anchor moved {a0:.2f} → {a1:.2f}"))
     return events
 

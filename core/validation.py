@@ -23,7 +23,10 @@ def _where(source: str | None) -> str:
 
 def _row(df: pd.DataFrame, pos: int, row_labels: Sequence | None) -> str:
     label = row_labels[pos] if row_labels is not None else pos + 1
-    return f"row {label} ({df.index[pos]})"
+    stamp = df.index[pos]
+    # Daily bars read better as a plain date: "row 14 (2020-01-17)".
+    shown = stamp.date().isoformat() if isinstance(stamp, pd.Timestamp) and stamp == stamp.normalize() else stamp
+    return f"row {label} ({shown})"
 
 
 def _first(mask: np.ndarray) -> int | None:

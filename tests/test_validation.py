@@ -23,7 +23,7 @@ def _frame(**cols) -> pd.DataFrame:
         (pd.DataFrame([[1.0, 1.0], [2.0, 2.0]], columns=["close", "Close"],
                       index=pd.bdate_range("2021-01-04", periods=2)), "ambiguous"),
         (pd.DataFrame({"close": [1.0, 2.0]}, index=[0, 1]), "DatetimeIndex"),
-        (_frame(close=[1.0, 0.0, 2.0]), r"row 2 \(2021-01-05 00:00:00\): close must be positive"),
+        (_frame(close=[1.0, 0.0, 2.0]), r"row 2 \(2021-01-05\): close must be positive"),
         (_frame(close=[1.0, np.nan]), "row 2 .*close is missing or not finite"),
         (_frame(close=[1.0, np.inf]), "not finite"),
         (_frame(close=[1.0]), "at least 2 bars"),

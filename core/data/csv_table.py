@@ -1,0 +1,220 @@
+"""Turning a CSV file (path, upload or bytes) into a table of strings that remembers each row's file line.
+
+Nothing here knows about prices: it decodes the bytes, refuses binary junk and empty files, finds the header
+(skipping a short preamble some brokers write), guesses the delimiter and splits the rows. Every failure is a
+``DataError`` that names the file; no parser exception escapes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.errors import DataError
+
+UPLOADED = "uploaded file"
+_DELIMITERS = (",", ";", "\t", "|")
+_HEADER_SCAN_LINES = 30  # a broker preamble ("Account: ...", "Symbol: ...") is never longer than this
+_MISSING = {"", "nan", "null", "none", "n/a", "na", "-", "--"}
+_THOUSANDS_COMMA = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
+_DOT_DECIMAL = re.compile(r"\.(\d{1,2}|\d{4,})$")  # a dot that cannot be a thousands separator
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A CSV split into strings. ``lines[i]`` is the file line (1-based) of ``rows[i]``."""
+
+    source: str
+    header: list[str]
+    header_line: int
+    rows: list[list[str]]
+    lines: list[int]
+    delimiter: str
+
+    def column(self, pos: int) -> list[str]:
+        return [row[pos] for row in self.rows]
+
+
+def source_name(path_or_buffer: object) -> str:
+    """How messages name the input: the path as given, an upload's file name, else ``"uploaded file"``."""
+    if isinstance(path_or_buffer, str | os.PathLike):
+        return str(path_or_buffer)
+    name = getattr(path_or_buffer, "name", None)
+    if isinstance(name, str) and name and not name.startswith("<"):
+        return os.path.basename(name)
+    return UPLOADED
+
+
+def _read_bytes(path_or_buffer: object, source: str) -> bytes | str:
+    if isinstance(path_or_buffer, bytes | bytearray | memoryview):
+        return bytes(path_or_buffer)
+    if isinstance(path_or_buffer, str | os.PathLike):
+        path = Path(path_or_buffer)
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise DataError(f"{source}: file not found") from None
+        except IsADirectoryError:
+            raise DataError(f"{source}: is a directory, not a CSV file") from None
+        except OSError as exc:
+            raise DataError(f"{source}: cannot read the file ({exc.strerror or exc})") from None
+    read = getattr(path_or_buffer, "read", None)
+    if not callable(read):
+        raise DataError(
+            f"cannot read CSV data from a {type(path_or_buffer).__name__}: pass a path, bytes or an open file"
+        )
+    try:
+        # An upload may already have been read once (Streamlit reruns): always read it from the start.
+        if getattr(path_or_buffer, "seekable", lambda: False)():
+            path_or_buffer.seek(0)
+        data = read()
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{source}: cannot read the file ({exc})") from None
+    if not isinstance(data, bytes | bytearray | str):
+        raise DataError(f"{source}: reading the file gave {type(data).__name__}, not text")
+    return data if isinstance(data, str) else bytes(data)
+
+
+def _decode(data: bytes, source: str) -> str:
+    head = data[:8]
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise DataError(f"{source}: this is an Excel workbook or a zip archive, not a CSV file: save it as CSV first")
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise DataError(f"{source}: not a readable text file (broken UTF-16)") from None
+    if b"\x00" in data[:65536]:
+        raise DataError(f"{source}: not a CSV text file (it contains binary data)")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")  # never fails; the junk check below catches binary that got this far
+
+
+def read_text(path_or_buffer: object) -> tuple[str, str]:
+    """Read a path, bytes or file-like object as text. Returns ``(text, source)``; raises ``DataError``."""
+    source = source_name(path_or_buffer)
+    data = _read_bytes(path_or_buffer, source)
+    text = data if isinstance(data, str) else _decode(data, source)
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        raise DataError(f"{source}: the file is empty")
+    sample = text[:65536]
+    junk = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\r\n") or ch == "\ufffd")
+    if junk > max(2, len(sample) // 100):
+        raise DataError(f"{source}: not a CSV text file (it contains binary data)")
+    return text.replace("\r\n", "\n").replace("\r", "\n"), source
+
+
+def _split_line(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line], delimiter=delimiter), [])
+
+
+def _best_delimiter(line: str) -> str:
+    counts = [line.count(d) for d in _DELIMITERS]
+    return _DELIMITERS[int(np.argmax(counts))] if max(counts) > 0 else ","
+
+
+def read_table(path_or_buffer: object, looks_like_header: Callable[[Sequence[str]], bool]) -> RawTable:
+    """Read a CSV into a :class:`RawTable`.
+
+    The header is the first of the first 30 non-blank lines for which ``looks_like_header(fields)`` is true, or
+    the first non-blank line when none is. Blank rows are skipped; a row with more non-empty fields than the
+    header, or fewer fields, raises ``DataError`` naming its line.
+    """
+    text, source = read_text(path_or_buffer)
+    lines = text.split("\n")
+    nonblank = [(i + 1, line) for i, line in enumerate(lines[:2000]) if line.strip()][:_HEADER_SCAN_LINES]
+    header_line, delimiter = nonblank[0][0], _best_delimiter(nonblank[0][1])
+    for number, line in nonblank:
+        delim = _best_delimiter(line)
+        if looks_like_header([f.strip() for f in _split_line(line, delim)]):
+            header_line, delimiter = number, delim
+            break
+
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    row_lines: list[int] = []
+    try:
+        for record in reader:
+            number = reader.line_num
+            if header is None:
+                if number >= header_line and record:
+                    header = [f.strip() for f in record]
+                continue
+            if not any(f.strip() for f in record):
+                continue
+            if len(record) > len(header):
+                if any(f.strip() for f in record[len(header) :]):
+                    raise DataError(
+                        f"{source}: row {number}: {len(record)} fields but the header (line {header_line}) "
+                        f"has {len(header)}"
+                    )
+                record = record[: len(header)]
+            elif len(record) < len(header):
+                raise DataError(
+                    f"{source}: row {number}: only {len(record)} fields but the header (line {header_line}) "
+                    f"has {len(header)}"
+                )
+            rows.append(record)
+            row_lines.append(number)
+    except csv.Error as exc:
+        raise DataError(f"{source}: row {reader.line_num}: malformed CSV ({exc})") from None
+    if header is None:  # pragma: no cover - read_text guarantees a non-blank line
+        raise DataError(f"{source}: the file is empty")
+    return RawTable(source, header, header_line, rows, row_lines, delimiter)
+
+
+def _cleaned(value: str) -> str:
+    return value.strip().lstrip("$€£").replace("\u00a0", "").replace(" ", "")
+
+
+def uses_decimal_comma(columns: Sequence[Sequence[str]], delimiter: str) -> bool:
+    """True when a file not separated by commas writes numbers as ``1.234,5``: some value has a comma and every
+    value fits that style. Decided for the whole file, so a volume of ``1.000`` reads as a thousand."""
+    if delimiter == ",":
+        return False
+    values = [v for col in columns for v in map(_cleaned, col) if v.lower() not in _MISSING]
+    return (
+        any("," in v for v in values)
+        and not any(_DOT_DECIMAL.search(v) for v in values)
+        and all(_DECIMAL_COMMA.match(v) for v in values)
+    )
+
+
+def parse_numbers(
+    values: Sequence[str], what: str, lines: Sequence[int], where: str, *, decimal_comma: bool = False
+) -> np.ndarray:
+    """Convert strings to floats; missing values (empty, ``null``, ``NaN``, ``-``) become NaN.
+
+    Understands thousands separators (``"1,234.5"``), a currency sign (``"$12.30"``, Nasdaq exports) and, with
+    ``decimal_comma`` (see :func:`uses_decimal_comma`), ``"1.234,5"``. Raises ``DataError`` at the first value
+    that is not a number.
+    """
+    out = np.full(len(values), np.nan)
+    for i, raw in enumerate(values):
+        v = _cleaned(raw)
+        if v.lower() in _MISSING:
+            continue
+        if decimal_comma:
+            v = v.replace(".", "").replace(",", ".")
+        elif _THOUSANDS_COMMA.match(v):
+            v = v.replace(",", "")
+        try:
+            out[i] = float(v)
+        except ValueError:
+            raise DataError(f"{where}row {lines[i]}: {what} is not a number ({raw.strip()!r})") from None
+    return out
