@@ -7,8 +7,7 @@ Commands are argparse subparsers so that later ones (``optimize``, ``report``) s
         --set trigger_up=0.04 --set sizing=original --out runs/goog
 
 Every expected failure (a bad argument, an unknown or invalid ``--set``, unreadable data) is ONE line on stderr,
-``error: <what went wrong>``, and exit code 2; no traceback. The module also holds the metric labels and number
-formats shared by the terminal table and the app (no Streamlit here).
+``error: <what went wrong>``, and exit code 2; no traceback.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ import math
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
@@ -31,9 +30,9 @@ import numpy as np
 import pandas as pd
 
 from core.config import FIELD_KINDS, StrategyConfig
-from core.engine import ENGINE_VERSION, METRIC_NAMES, SimulationResult, simulate
+from core.engine import ENGINE_VERSION, SimulationResult, simulate
 from core.errors import ConfigError, DataError
-from core.metrics import daily_equity, performance_metrics
+from core.metric_table import COLUMN_TITLES, GROUP_ORDER, format_metric, metric_info, metrics_table
 
 if TYPE_CHECKING:
     from core.data import MarketData
@@ -43,119 +42,11 @@ EXIT_UNEXPECTED = 1
 EXIT_USAGE = 2  # argparse's own code for bad arguments; used for every expected failure
 PROG = "python -m core"
 DEFAULT_SAMPLE = "GOOG"
-COLUMNS: tuple[str, ...] = ("strategy", "buy_and_hold", "static_mix")
-COLUMN_TITLES: dict[str, str] = {"strategy": "Strategy", "buy_and_hold": "Buy & hold", "static_mix": "Static mix"}
 OUTPUT_FILES: tuple[str, ...] = ("trades.csv", "timeline.csv", "metrics.csv", "metrics.json")
 
 
 class CliError(Exception):
     """An expected failure of a command, reported as one ``error:`` line with exit code 2."""
-
-
-# --- metric presentation (shared with the app) ---------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class MetricInfo:
-    """How one metric is labelled and formatted; ``group`` orders the terminal table."""
-
-    label: str
-    fmt: str  # "pct", "signed_pct", "ratio", "count", "money", "times", "number"
-    group: str
-
-
-_GROUP_RISK = "Return and risk"
-_GROUP_TRADING = "Trading"
-_GROUP_DIVIDENDS = "Dividends"
-_GROUP_BENCHMARKS = "Against the benchmarks"
-_GROUP_ORDER = (_GROUP_RISK, _GROUP_TRADING, _GROUP_DIVIDENDS, _GROUP_BENCHMARKS)
-
-METRIC_INFO: dict[str, MetricInfo] = {
-    "total_return": MetricInfo("Total return", "pct", _GROUP_RISK),
-    "cagr": MetricInfo("CAGR", "pct", _GROUP_RISK),
-    "volatility": MetricInfo("Volatility (annual)", "pct", _GROUP_RISK),
-    "sharpe": MetricInfo("Sharpe ratio", "ratio", _GROUP_RISK),
-    "sortino": MetricInfo("Sortino ratio", "ratio", _GROUP_RISK),
-    "max_drawdown": MetricInfo("Max drawdown", "pct", _GROUP_RISK),
-    "max_drawdown_days": MetricInfo("Longest drawdown (days)", "count", _GROUP_RISK),
-    "calmar": MetricInfo("Calmar ratio", "ratio", _GROUP_RISK),
-    "var_95": MetricInfo("Daily VaR 95%", "pct", _GROUP_RISK),
-    "cvar_95": MetricInfo("Daily CVaR 95%", "pct", _GROUP_RISK),
-    "n_trades": MetricInfo("Trades", "count", _GROUP_TRADING),
-    "n_buys": MetricInfo("Buys", "count", _GROUP_TRADING),
-    "n_sells": MetricInfo("Sells", "count", _GROUP_TRADING),
-    "n_rebalances": MetricInfo("Guardrail rebalances", "count", _GROUP_TRADING),
-    "total_commission": MetricInfo("Commission paid", "money", _GROUP_TRADING),
-    "turnover": MetricInfo("Turnover per year", "times", _GROUP_TRADING),
-    "pct_time_in_band": MetricInfo("Time inside guardrails", "pct", _GROUP_TRADING),
-    "n_skipped_min_notional": MetricInfo("Orders below minimum", "count", _GROUP_TRADING),
-    "n_trimmed": MetricInfo("Orders trimmed to a guardrail", "count", _GROUP_TRADING),
-    "n_blocked": MetricInfo("Orders blocked", "count", _GROUP_TRADING),
-    "win_rate": MetricInfo("Win rate (sells)", "pct", _GROUP_TRADING),
-    "profit_factor": MetricInfo("Profit factor", "ratio", _GROUP_TRADING),
-    "dividends_gross": MetricInfo("Dividends, gross", "money", _GROUP_DIVIDENDS),
-    "dividends_net": MetricInfo("Dividends, net", "money", _GROUP_DIVIDENDS),
-    "withholding_tax": MetricInfo("Withholding tax", "money", _GROUP_DIVIDENDS),
-    "buy_hold_return": MetricInfo("Buy-and-hold return", "pct", _GROUP_BENCHMARKS),
-    "static_mix_return": MetricInfo("Static-mix return", "pct", _GROUP_BENCHMARKS),
-    "excess_return_vs_buy_hold": MetricInfo("Excess vs buy-and-hold", "signed_pct", _GROUP_BENCHMARKS),
-    "excess_return_vs_static_mix": MetricInfo("Excess vs static mix", "signed_pct", _GROUP_BENCHMARKS),
-}
-
-NOT_AVAILABLE = "n/a"
-
-# ASCII only: the table must print on any terminal encoding.
-_FORMATTERS: dict[str, Callable[[float], str]] = {
-    "pct": lambda v: f"{v * 100:,.2f} %",
-    "signed_pct": lambda v: f"{v * 100:+,.2f} %",
-    "ratio": lambda v: f"{v:,.2f}",
-    "count": lambda v: f"{v:,.0f}",
-    "money": lambda v: f"{v:,.2f}",
-    "times": lambda v: f"{v:,.2f}x",
-    "number": lambda v: f"{v:,.4g}",
-}
-
-
-def metric_info(name: str) -> MetricInfo:
-    """Label, format and group of a metric; a metric the table does not know yet shows under its own name."""
-    return METRIC_INFO.get(name, MetricInfo(name, "number", "Other"))
-
-
-def format_metric(name: str, value: float | None) -> str:
-    """A metric value for people: ``"12.34 %"`` for fractions, ``"410"`` for counts, ``"n/a"`` for NaN/None."""
-    if value is None or not math.isfinite(float(value)):
-        return NOT_AVAILABLE
-    return _FORMATTERS[metric_info(name).fmt](float(value))
-
-
-def benchmark_metrics(result: SimulationResult, timezone: str = "America/New_York") -> dict[str, dict[str, float]]:
-    """Return and risk figures (SPEC §7) of each benchmark column of ``result.benchmarks``.
-
-    Computed exactly like the strategy's: the daily series of exchange-local dates with ``initial_capital``
-    prepended, then :func:`core.metrics.performance_metrics`.
-    """
-    cfg = result.config
-    out = {}
-    for column in result.benchmarks.columns:
-        daily = daily_equity(result.benchmarks[column], cfg.initial_capital, timezone)
-        out[str(column)] = performance_metrics(daily, cfg.initial_capital, cfg.risk_free_rate, cfg.periods_per_year)
-    return out
-
-
-def metrics_table(result: SimulationResult, timezone: str = "America/New_York") -> pd.DataFrame:
-    """Rows = metric names (``METRIC_NAMES`` order), columns = strategy, buy_and_hold, static_mix; raw floats.
-
-    Benchmark cells exist for the return and risk figures only (trading and dividend counts belong to the
-    strategy); the others are NaN.
-    """
-    bench = benchmark_metrics(result, timezone)
-    names = list(METRIC_NAMES)
-    data = {"strategy": [float(result.metrics.get(n, math.nan)) for n in names]}
-    for column in COLUMNS[1:]:
-        figures = bench.get(column, {})
-        data[column] = [float(figures.get(n, math.nan)) for n in names]
-    table = pd.DataFrame(data, index=pd.Index(names, name="metric"))
-    return table
 
 
 def render_metrics_table(table: pd.DataFrame) -> str:
@@ -171,7 +62,7 @@ def render_metrics_table(table: pd.DataFrame) -> str:
     ]
     titles = "".join(COLUMN_TITLES.get(c, c).rjust(w) for c, w in zip(table.columns, widths, strict=True))
     lines = [" " * (label_width + 2) + titles]
-    groups: dict[str, list[str]] = {group: [] for group in _GROUP_ORDER}
+    groups: dict[str, list[str]] = {group: [] for group in GROUP_ORDER}
     for name in table.index:
         groups.setdefault(metric_info(name).group, []).append(name)
     for group, names in groups.items():
@@ -438,6 +329,9 @@ def run_backtest(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> in
     """The ``backtest`` command: load, simulate, print the table, optionally write the files."""
     changes = parse_settings(args.settings)
     config = StrategyConfig().replace(**changes)
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        # Checked before the run so a typo costs nothing and prints no table; the directory is created at the end.
+        raise CliError(f"--out {args.out} is a file, not a directory")
     data = load_market_data(args.data, args.csv, args.dividends)
     if args.dividends is not None and data.price_basis == "dividend_adjusted":
         print(

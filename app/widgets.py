@@ -1,0 +1,71 @@
+"""Small UI building blocks shared by the pages: KPI cards and readable error boxes.
+
+Which cards a backtest shows, and how their numbers read, is decided by the pure :func:`backtest_kpis`; the
+``render_*`` functions only draw. Numbers are formatted like the command line's table (:mod:`core.cli`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core.metric_table import format_metric, metric_info
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One card: a label, the formatted value and the tooltip explaining it."""
+
+    label: str
+    value: str
+    help: str
+
+
+# The cards of a backtest, in display order, with what each one means.
+BACKTEST_KPIS: tuple[tuple[str, str, str], ...] = (
+    ("total_return", "Total return", "Final account value / initial capital - 1."),
+    ("cagr", "CAGR", "Compound annual growth rate over the whole period."),
+    ("sharpe", "Sharpe", "Mean daily excess return / its standard deviation, annualised."),
+    ("sortino", "Sortino", "Like Sharpe, but only downside days count as risk."),
+    ("max_drawdown", "Max drawdown", "Deepest fall of the daily account value from a previous peak."),
+    ("n_trades", "Trades", "Executed trigger and rebalance orders (the initial purchase is not counted)."),
+    ("total_commission", "Commission", "Every fee paid, the initial purchase's included."),
+    ("dividends_net", "Dividends (net)", "Dividends received after withholding tax."),
+    (
+        "excess_return_vs_buy_hold",
+        "Excess vs buy & hold",
+        "Strategy total return minus that of putting all capital in the stock on day one.",
+    ),
+    (
+        "excess_return_vs_static_mix",
+        "Excess vs static mix",
+        "Strategy total return minus that of the same starting split, never traded.",
+    ),
+)
+
+
+def backtest_kpis(metrics: Mapping[str, float]) -> list[Kpi]:
+    """The KPI cards of one backtest from its ``result.metrics`` (NaN shows as "n/a")."""
+    return [
+        Kpi(label=label, value=format_metric(name, metrics.get(name)), help=text) for name, label, text in BACKTEST_KPIS
+    ]
+
+
+def render_kpis(kpis: Sequence[Kpi], per_row: int = 5) -> None:
+    """Draw the cards in rows of ``per_row`` bordered ``st.metric`` boxes."""
+    for start in range(0, len(kpis), per_row):
+        row = kpis[start : start + per_row]
+        for column, kpi in zip(st.columns(per_row), row, strict=False):
+            column.metric(kpi.label, kpi.value, help=kpi.help, border=True)
+
+
+def metric_label(name: str) -> str:
+    """The human label of a metric, as in the command line's table."""
+    return metric_info(name).label
+
+
+def render_problem(what: str, error: Exception, todo: str) -> None:
+    """Show an expected failure (``DataError``, ``ConfigError``) as what went wrong and what to do; no traceback."""
+    st.error(f"**{what}.** {error}\n\n{todo}", icon=":material/error:")

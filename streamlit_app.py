@@ -1,0 +1,18 @@
+"""Volatility Balancing Lab: the Streamlit entry point (``streamlit run streamlit_app.py``).
+
+This file only frames the app and routes between pages; each page is one function in ``pages/``.
+"""
+
+import streamlit as st
+
+from pages.backtest import backtest_page
+
+st.set_page_config(page_title="Volatility Balancing Lab", page_icon=":material/balance:", layout="wide")
+
+# A url_path must never equal the name of a module in pages/: until st.navigation has run once in the process
+# (a fresh server, every AppTest rerun) Streamlit treats pages/*.py as legacy page scripts and would run the
+# module itself, which only defines functions, instead of this router. A hyphen cannot occur in a module name.
+navigation = st.navigation(
+    [st.Page(backtest_page, title="Backtest", icon=":material/query_stats:", url_path="run-backtest", default=True)]
+)
+navigation.run()
