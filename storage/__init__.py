@@ -1,0 +1,68 @@
+"""Run store: persistence for datasets, backtest runs, optimisation studies and trials, presets and the audit log.
+
+Pages, the CLI and workers use only :class:`Store` (see :mod:`storage.store` for an example) and the value objects
+and errors exported here, never database sessions. Databases: a SQLite file (default ``var/vbl.sqlite3``, or
+``$VBL_DATABASE_URL``) or PostgreSQL (``postgresql+psycopg://user:password@host/db``). The schema is migrated
+with Alembic on start; ``python -m storage upgrade`` does it by hand.
+"""
+
+from storage.database import ENV_VAR, default_database_url
+from storage.errors import (
+    ConflictError,
+    NotFound,
+    StoreBusy,
+    StoreCorrupt,
+    StoreError,
+    StoreFull,
+    StoreReadOnly,
+    StoreSchemaError,
+    StoreUnavailable,
+)
+from storage.presets import DEFAULT_PRESETS
+from storage.runs import RUN_SORT_KEYS, RerunCheck
+from storage.store import Store
+from storage.studies import STUDY_STATUSES, STUDY_TRANSITIONS, TRIAL_SORT_KEYS, TRIAL_STATUSES
+from storage.values import (
+    AuditEntry,
+    DatasetFrames,
+    DatasetInfo,
+    FrozenMap,
+    Preset,
+    RunFilter,
+    RunRecord,
+    StudyRecord,
+    TrialInput,
+    TrialRecord,
+)
+
+__all__ = [
+    "DEFAULT_PRESETS",
+    "ENV_VAR",
+    "RUN_SORT_KEYS",
+    "STUDY_STATUSES",
+    "STUDY_TRANSITIONS",
+    "TRIAL_SORT_KEYS",
+    "TRIAL_STATUSES",
+    "AuditEntry",
+    "ConflictError",
+    "DatasetFrames",
+    "DatasetInfo",
+    "FrozenMap",
+    "NotFound",
+    "Preset",
+    "RerunCheck",
+    "RunFilter",
+    "RunRecord",
+    "Store",
+    "StoreBusy",
+    "StoreCorrupt",
+    "StoreError",
+    "StoreFull",
+    "StoreReadOnly",
+    "StoreSchemaError",
+    "StoreUnavailable",
+    "StudyRecord",
+    "TrialInput",
+    "TrialRecord",
+    "default_database_url",
+]

@@ -1,0 +1,266 @@
+"""Engines, connection settings, short transactions with retry, and translation of driver errors.
+
+* One engine per URL per process (re-created after ``fork``), so a pool is never shared across processes.
+* SQLite: WAL journal, ``busy_timeout`` 30 s, foreign keys on, ``synchronous=FULL``; write transactions start with
+  ``BEGIN IMMEDIATE`` so two writers queue on the lock instead of failing when one upgrades a read lock.
+* Every unit of work runs in its own short transaction (:func:`run_transaction`) and is retried with exponential
+  backoff and jitter on a transient lock, deadlock, serialisation failure or dropped connection.
+* Driver errors become :mod:`storage.errors` with a message that says what to do.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+
+from storage.errors import (
+    ConflictError,
+    StoreBusy,
+    StoreCorrupt,
+    StoreError,
+    StoreFull,
+    StoreReadOnly,
+    StoreSchemaError,
+    StoreUnavailable,
+)
+
+T = TypeVar("T")
+
+ENV_VAR = "VBL_DATABASE_URL"
+SQLITE_BUSY_TIMEOUT_S = 30.0
+RETRY_BUDGET_S = 60.0
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+_engines: dict[str, tuple[int, Engine]] = {}
+_engines_lock = threading.Lock()
+_inherited: list[Engine] = []
+
+
+def default_database_url() -> str:
+    """``$VBL_DATABASE_URL`` if set, else a SQLite file ``var/vbl.sqlite3`` in the (git-ignored) ``var/`` folder."""
+    url = os.environ.get(ENV_VAR, "").strip()
+    if url:
+        return url
+    return f"sqlite:///{_REPO_ROOT / 'var' / 'vbl.sqlite3'}"
+
+
+def describe_url(url: str | URL) -> str:
+    """The URL with its password masked (for messages)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # pragma: no cover - malformed URL text
+        return str(url)
+
+
+def get_engine(url: str) -> Engine:
+    """The process's engine for ``url`` (created on first use, and again in a forked child)."""
+    pid = os.getpid()
+    with _engines_lock:
+        cached = _engines.get(url)
+        if cached is not None and cached[0] == pid:
+            return cached[1]
+        if cached is not None:
+            # Inherited from the parent through fork(): its pooled connections belong to the parent. Keep the old
+            # engine referenced (never used, never garbage-collected) so the child can neither use nor close them.
+            _inherited.append(cached[1])
+        engine = _create_engine(url)
+        _engines[url] = (pid, engine)
+        return engine
+
+
+def dispose_engine(url: str) -> None:
+    """Close the pooled connections of ``url``'s engine in this process (a later call re-creates it)."""
+    with _engines_lock:
+        cached = _engines.pop(url, None)
+    if cached is not None and cached[0] == os.getpid():
+        cached[1].dispose()
+
+
+def _create_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise StoreUnavailable(
+            f"{url!r} is not a database URL; set {ENV_VAR} to e.g. sqlite:///var/vbl.sqlite3 or "
+            "postgresql+psycopg://user:password@host:5432/dbname"
+        ) from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _create_sqlite_engine(parsed)
+    if backend == "postgresql":
+        if parsed.get_driver_name() in ("", "psycopg2"):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return sa.create_engine(
+            parsed,
+            pool_pre_ping=True,
+            pool_size=5,
+            max_overflow=5,
+            connect_args={"connect_timeout": 10, "application_name": "vbl"},
+        )
+    raise StoreUnavailable(
+        f"unsupported database {backend!r} in {describe_url(parsed)}; use a sqlite:/// or postgresql+psycopg:// URL"
+    )
+
+
+def _create_sqlite_engine(url: URL) -> Engine:
+    database = url.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        folder = Path(database).expanduser().resolve().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreReadOnly(
+                f"cannot create the database folder {folder} ({exc.strerror}); create it, make it writable, "
+                f"or set {ENV_VAR} to a writable location"
+            ) from exc
+    engine = sa.create_engine(
+        url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+        pool_size=5,
+        max_overflow=5,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA synchronous = FULL")
+            row = cursor.execute("PRAGMA journal_mode").fetchone()
+            if row and str(row[0]).lower() not in ("wal", "memory"):
+                try:
+                    cursor.execute("PRAGMA journal_mode = WAL")
+                except sqlite3.OperationalError as exc:
+                    if "readonly" not in str(exc).lower() and "read-only" not in str(exc).lower():
+                        raise
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("vbl_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def run_transaction(engine: Engine, fn: Callable[[Connection], T], *, write: bool) -> T:
+    """Run ``fn(connection)`` in one short transaction, committed if it returns, rolled back if it raises.
+
+    Transient failures (lock timeouts, deadlocks, serialisation failures, dropped connections) are retried with
+    exponential backoff plus jitter for up to ``RETRY_BUDGET_S`` seconds, re-running ``fn`` in a fresh
+    transaction, so ``fn`` must only touch the database. Other driver errors are raised as :class:`StoreError`
+    subclasses with actionable messages; errors raised by ``fn`` itself pass through unchanged.
+    """
+    deadline = time.monotonic() + RETRY_BUDGET_S
+    delay = 0.01
+    while True:
+        try:
+            with engine.connect() as conn:
+                conn.execution_options(vbl_write=write)
+                with conn.begin():
+                    return fn(conn)
+        except sa.exc.DBAPIError as exc:
+            if is_transient(exc) and time.monotonic() + delay < deadline:
+                if exc.connection_invalidated or _is_disconnect(exc):
+                    engine.pool.dispose()
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 1.0)
+                continue
+            raise translate_error(exc, engine.url) from exc
+
+
+def _sqlstate(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", exc)
+    return str(getattr(orig, "sqlstate", "") or "")
+
+
+def _sqlite_name(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", exc)
+    return str(getattr(orig, "sqlite_errorname", "") or "")
+
+
+def _is_disconnect(exc: sa.exc.DBAPIError) -> bool:
+    return bool(exc.connection_invalidated) or _sqlstate(exc).startswith("08")
+
+
+def is_transient(exc: sa.exc.DBAPIError) -> bool:
+    """True for errors that go away on retry: locks, deadlocks, serialisation failures, dropped connections."""
+    name = _sqlite_name(exc)
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return True
+    message = str(getattr(exc, "orig", exc)).lower()
+    if "database is locked" in message or "database table is locked" in message:
+        return True
+    state = _sqlstate(exc)
+    return state in {"40001", "40P01", "55P03", "57P03", "53300"} or (
+        _is_disconnect(exc) and state not in {"08001", "08004"} and bool(state)
+    )
+
+
+def translate_error(exc: BaseException, url: str | URL) -> StoreError:
+    """A :class:`StoreError` with an actionable message for a driver error raised while using ``url``."""
+    where = describe_url(url)
+    orig = getattr(exc, "orig", exc)
+    message = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    name = _sqlite_name(exc)
+    state = _sqlstate(exc)
+    low = message.lower()
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in low:
+        return StoreBusy(
+            f"the database {where} stayed locked by another program for over {RETRY_BUDGET_S:.0f} s; close other "
+            "programs using it (or a stuck process) and try again"
+        )
+    if name.startswith("SQLITE_READONLY") or state in {"25006"} or "readonly database" in low or "read-only" in low:
+        return StoreReadOnly(
+            f"the database {where} is read-only ({message}); make the file and its folder writable, or set "
+            f"{ENV_VAR} to a writable database"
+        )
+    if name == "SQLITE_FULL" or (state.startswith("53") and state != "53300") or "disk is full" in low:
+        return StoreFull(
+            f"the disk holding the database {where} is full ({message}); free some space (or delete old runs and "
+            "studies) and try again; nothing was half-written"
+        )
+    if name in {"SQLITE_NOTADB", "SQLITE_CORRUPT"} or name.startswith("SQLITE_CORRUPT") or "not a database" in low \
+            or "malformed" in low:
+        return StoreCorrupt(
+            f"the database {where} is damaged ({message}); move the file aside (a new empty database is then created "
+            "on start) or restore it from a backup"
+        )
+    if "no such table" in low or "no such column" in low or state in {"42P01", "42703"}:
+        return StoreSchemaError(
+            f"the database {where} lacks part of the schema ({message}); restart the app or run "
+            "`python -m storage upgrade` to migrate it; if that does not help the database was altered by hand: "
+            "restore it from a backup or move it aside"
+        )
+    if name == "SQLITE_CANTOPEN" or "unable to open database" in low:
+        return StoreUnavailable(
+            f"cannot open the database file {where} ({message}); check that the folder exists and is writable, or "
+            f"set {ENV_VAR} to another location"
+        )
+    if name == "SQLITE_PERM" or state == "42501":
+        return StoreReadOnly(f"permission denied on the database {where} ({message}); grant write access")
+    if isinstance(exc, sa.exc.IntegrityError):
+        return ConflictError(f"the change clashes with stored data ({message})")
+    if state.startswith("08") or (isinstance(exc, sa.exc.OperationalError) and ("connect" in low or "server" in low)):
+        return StoreUnavailable(
+            f"cannot reach the database {where} ({message}); check that the server is running and that {ENV_VAR} "
+            "is right"
+        )
+    if name.startswith("SQLITE_IOERR"):
+        return StoreUnavailable(
+            f"the disk refused to read or write the database {where} ({message}); check the disk and free space"
+        )
+    return StoreError(f"database error on {where}: {message}")

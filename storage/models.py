@@ -1,0 +1,182 @@
+"""Database tables (SQLModel). Internal: pages, the CLI and workers use :class:`storage.Store`, never these.
+
+The tables live in their own SQLAlchemy registry (``metadata`` below), so other SQLModel classes elsewhere in the
+app can never leak into the store's schema or its migrations. JSON is kept in ``TEXT`` columns written by
+:mod:`storage.codec` on every backend (exact float round-trips; NaN tagged), frames in binary columns. Timestamps
+are naive UTC. NaN metrics are NULL in the indexed metric columns and sort last.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = sa.MetaData(naming_convention=NAMING)
+_registry = registry(metadata=metadata)
+
+# The metric columns indexed for sorting runs and trials; every metric is also in the JSON column.
+INDEXED_METRICS: tuple[str, ...] = ("total_return", "cagr", "sharpe", "max_drawdown", "n_trades")
+
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # INTEGER PRIMARY KEY is SQLite's autoincrement rowid
+
+
+class StoreModel(SQLModel, registry=_registry):
+    """Base class of the store's tables (own registry and metadata)."""
+
+
+class DatasetRow(StoreModel, table=True):
+    __tablename__ = "datasets"
+    __table_args__ = (sa.UniqueConstraint("name", "sha256"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False, index=True))
+    source: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    symbol: str = Field(sa_column=sa.Column(sa.String(40), nullable=False, index=True))
+    interval: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
+    price_basis: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    timezone: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
+    first_ts: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(), nullable=True))
+    last_ts: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(), nullable=True))
+    n_rows: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
+    n_dividends: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
+    sha256: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, index=True))
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
+
+
+class DatasetDataRow(StoreModel, table=True):
+    __tablename__ = "dataset_data"
+
+    dataset_id: int = Field(
+        sa_column=sa.Column(sa.Integer(), sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True)
+    )
+    bars: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
+    dividends: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
+    splits: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary(), nullable=True))
+
+
+class RunRow(StoreModel, table=True):
+    __tablename__ = "runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(
+        sa_column=sa.Column(sa.Integer(), sa.ForeignKey("datasets.id", ondelete="RESTRICT"), nullable=False, index=True)
+    )
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False, index=True))
+    tags: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    notes: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    config: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    engine_version: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False, index=True))
+    metrics: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    total_return: float | None = Field(default=None, sa_column=sa.Column(sa.Double(), nullable=True, index=True))
+    cagr: float | None = Field(default=None, sa_column=sa.Column(sa.Double(), nullable=True, index=True))
+    sharpe: float | None = Field(default=None, sa_column=sa.Column(sa.Double(), nullable=True, index=True))
+    max_drawdown: float | None = Field(default=None, sa_column=sa.Column(sa.Double(), nullable=True, index=True))
+    n_trades: int | None = Field(default=None, sa_column=sa.Column(sa.Integer(), nullable=True, index=True))
+
+
+class RunTradesRow(StoreModel, table=True):
+    __tablename__ = "run_trades"
+
+    run_id: int = Field(
+        sa_column=sa.Column(sa.Integer(), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    )
+    n_rows: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
+    data: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
+
+
+class StudyRow(StoreModel, table=True):
+    __tablename__ = "studies"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(
+        sa_column=sa.Column(sa.Integer(), sa.ForeignKey("datasets.id", ondelete="RESTRICT"), nullable=False, index=True)
+    )
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    method: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    objective: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    search_space: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    constraints: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    base_config: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+    seed: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger(), nullable=True))
+    status: str = Field(sa_column=sa.Column(sa.String(20), nullable=False, index=True))
+    n_planned: int | None = Field(default=None, sa_column=sa.Column(sa.Integer(), nullable=True))
+    error: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
+    started_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(), nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(), nullable=True))
+
+
+class TrialRow(StoreModel, table=True):
+    """One trial; the primary key (study_id, trial_index) makes the database enforce uniqueness (and clusters the
+    rows of a study together on SQLite)."""
+
+    __tablename__ = "trials"
+    __table_args__ = (
+        sa.Index("ix_trials_study_id_status", "study_id", "status"),
+        *(sa.Index(f"ix_trials_study_id_{m}", "study_id", m) for m in INDEXED_METRICS),
+        # SQLite: store the rows clustered by (study_id, trial_index), so reading a whole study is sequential
+        {"sqlite_with_rowid": False},
+    )
+
+    study_id: int = Field(
+        sa_column=sa.Column(sa.Integer(), sa.ForeignKey("studies.id", ondelete="CASCADE"), primary_key=True)
+    )
+    trial_index: int = Field(sa_column=sa.Column(sa.Integer(), primary_key=True, autoincrement=False))
+    params: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    metrics: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    status: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    error: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+    duration_s: float | None = Field(default=None, sa_column=sa.Column(sa.Double(), nullable=True))
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
+    total_return: float | None = Field(default=None, sa_column=sa.Column(sa.Double(), nullable=True))
+    cagr: float | None = Field(default=None, sa_column=sa.Column(sa.Double(), nullable=True))
+    sharpe: float | None = Field(default=None, sa_column=sa.Column(sa.Double(), nullable=True))
+    max_drawdown: float | None = Field(default=None, sa_column=sa.Column(sa.Double(), nullable=True))
+    n_trades: int | None = Field(default=None, sa_column=sa.Column(sa.Integer(), nullable=True))
+
+
+class PresetRow(StoreModel, table=True):
+    __tablename__ = "presets"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False, unique=True))
+    config: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    is_default: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False))
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
+
+
+class AuditRow(StoreModel, table=True):
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True, autoincrement=True))
+    at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False, index=True))
+    actor: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
+    action: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    entity: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    entity_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(100), nullable=True))
+    details: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+
+
+datasets = DatasetRow.__table__
+dataset_data = DatasetDataRow.__table__
+runs = RunRow.__table__
+run_trades = RunTradesRow.__table__
+studies = StudyRow.__table__
+trials = TrialRow.__table__
+presets = PresetRow.__table__
+audit_log = AuditRow.__table__
+
+TABLES: tuple[str, ...] = tuple(metadata.tables)

@@ -1,0 +1,277 @@
+"""Value objects returned by :class:`storage.Store`.
+
+All are frozen dataclasses with value equality and a hash consistent with it, so they can be compared, put in sets
+and used as dict keys. Mappings (metrics, parameters, search spaces) are :class:`FrozenMap`, which compares NaN
+equal to NaN: a record read twice from the database is equal to itself even when a metric is NaN (plain ``dict``
+equality says ``nan != nan``). Database rows are identified by their ``id`` (trials by ``study_id`` + ``index``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from core.config import StrategyConfig
+
+_NAN_KEY = ("__nan__",)
+
+
+def _key(value: Any) -> Any:
+    """A hashable, NaN-stable comparison key for a frozen value."""
+    if isinstance(value, float) and math.isnan(value):
+        return _NAN_KEY
+    if isinstance(value, FrozenMap):
+        return value._cmp_key
+    if isinstance(value, tuple):
+        return tuple(_key(v) for v in value)
+    return value
+
+
+def freeze(value: Any) -> Any:
+    """Deep-freeze JSON-like data: dicts become :class:`FrozenMap`, lists become tuples."""
+    if isinstance(value, FrozenMap):
+        return value
+    if isinstance(value, Mapping):
+        return FrozenMap(value)
+    if isinstance(value, (list, tuple)):
+        return tuple(freeze(v) for v in value)
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """Inverse of :func:`freeze`: plain dicts and lists (for JSON or for editing)."""
+    if isinstance(value, Mapping):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [thaw(v) for v in value]
+    return value
+
+
+class FrozenMap(Mapping[str, Any]):
+    """An immutable, hashable mapping (keys kept in insertion order) whose equality treats NaN as equal to NaN."""
+
+    __slots__ = ("_cmp_key", "_data", "_hash")
+
+    def __init__(self, data: Mapping[str, Any] | None = None, /, **kwargs: Any) -> None:
+        items = {**(data or {}), **kwargs}
+        self._data: dict[str, Any] = {str(k): freeze(v) for k, v in items.items()}
+        self._cmp_key = tuple(sorted((k, _key(v)) for k, v in self._data.items()))
+        self._hash: int | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FrozenMap):
+            return self._cmp_key == other._cmp_key
+        if isinstance(other, Mapping):
+            return self._cmp_key == FrozenMap(other)._cmp_key
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash(self._cmp_key)
+        return self._hash
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._data!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain, mutable deep copy (nested maps become dicts, tuples become lists)."""
+        return thaw(self)
+
+
+def _nan_safe_eq(a: Any, b: Any) -> bool:
+    return _key(a) == _key(b)
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """A stored dataset's description (the bars themselves come from ``Store.load_dataset``)."""
+
+    id: int
+    name: str
+    source: str
+    symbol: str
+    interval: str
+    price_basis: str
+    timezone: str | None
+    first_timestamp: datetime | None
+    last_timestamp: datetime | None
+    n_rows: int
+    n_dividends: int
+    sha256: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A stored backtest run (trades via ``Store.get_run_trades``; the timeline via ``Store.rerun``)."""
+
+    id: int
+    dataset_id: int
+    name: str
+    tags: tuple[str, ...]
+    notes: str
+    config: StrategyConfig
+    engine_version: str
+    created_at: datetime
+    metrics: FrozenMap
+    n_trades: int | None
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """Criteria for ``Store.list_runs``; every field that is set must match (``None`` means any)."""
+
+    dataset_id: int | None = None
+    name_contains: str | None = None
+    tag: str | None = None
+    engine_version: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    min_sharpe: float | None = None
+
+
+@dataclass(frozen=True)
+class StudyRecord:
+    """A stored optimisation study. ``counts`` maps trial status to the number of stored trials."""
+
+    id: int
+    dataset_id: int
+    name: str
+    method: str
+    objective: Any
+    search_space: FrozenMap
+    constraints: Any
+    seed: int | None
+    status: str
+    n_planned: int | None
+    base_config: StrategyConfig | None
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    counts: FrozenMap = field(default_factory=FrozenMap)
+
+    @property
+    def n_trials(self) -> int:
+        """Number of stored trials, any status."""
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class TrialInput:
+    """One trial to store with ``Store.save_trials`` (plain mappings with the same keys are accepted too)."""
+
+    index: int
+    params: Mapping[str, Any]
+    metrics: Mapping[str, Any] = field(default_factory=dict)
+    status: str = "completed"
+    error: str | None = None
+    duration_s: float | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TrialInput):
+            return NotImplemented
+        return _nan_safe_eq(self._cmp(), other._cmp())
+
+    def __hash__(self) -> int:
+        return hash(_key(self._cmp()))
+
+    def _cmp(self) -> tuple[Any, ...]:
+        return (
+            self.index,
+            FrozenMap(self.params),
+            FrozenMap(self.metrics),
+            self.status,
+            self.error,
+            self.duration_s,
+        )
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """A stored trial of a study, identified by ``(study_id, index)``."""
+
+    study_id: int
+    index: int
+    params: FrozenMap
+    metrics: FrozenMap
+    status: str
+    error: str | None
+    duration_s: float | None
+    created_at: datetime
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TrialRecord):
+            return NotImplemented
+        return _key(self._cmp()) == _key(other._cmp())
+
+    def __hash__(self) -> int:
+        return hash(_key(self._cmp()))
+
+    def _cmp(self) -> tuple[Any, ...]:
+        return (self.study_id, self.index, self.params, self.metrics, self.status, self.error, self.duration_s,
+                self.created_at)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named strategy configuration. Default presets cannot be deleted, renamed or overwritten."""
+
+    name: str
+    config: StrategyConfig
+    is_default: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the audit log."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str | None
+    details: FrozenMap
+
+
+@dataclass(frozen=True)
+class DatasetFrames:
+    """A stored dataset's bars and dividends, exactly as saved (compared by value with ``DataFrame.equals``)."""
+
+    info: DatasetInfo
+    prices: Any
+    dividends: Any
+    splits: Any = None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DatasetFrames):
+            return NotImplemented
+        return self.info == other.info and all(
+            _frames_equal(a, b)
+            for a, b in ((self.prices, other.prices), (self.dividends, other.dividends), (self.splits, other.splits))
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.info)
+
+
+def _frames_equal(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is b
+    return bool(a.equals(b)) and list(a.columns) == list(b.columns) and list(a.dtypes) == list(b.dtypes)
