@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import dataclasses
 import difflib
+import importlib
 import json
 import math
 import os
@@ -43,6 +44,11 @@ EXIT_USAGE = 2  # argparse's own code for bad arguments; used for every expected
 PROG = "python -m core"
 DEFAULT_SAMPLE = "GOOG"
 OUTPUT_FILES: tuple[str, ...] = ("trades.csv", "timeline.csv", "metrics.csv", "metrics.json")
+
+
+# Further commands live in their own modules; each exposes ``register(subparsers)``, which adds its subparser and
+# sets ``handler=fn(args, stdout, stderr) -> int``. Add a module here to add a command.
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 class CliError(Exception):
@@ -125,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bt.add_argument("--out", metavar="DIR", type=Path, help="write trades.csv, timeline.csv, metrics.csv/.json here")
     bt.set_defaults(handler=run_backtest)
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(commands)
     return parser
 
 
@@ -390,7 +398,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         except SystemExit as exc:  # --help and --version exit through argparse
             return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
         return args.handler(args, out, err)
-    except (CliError, ConfigError, DataError) as exc:
+    except _expected_errors() as exc:
         print(f"error: {_one_line(exc)}", file=err)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -404,6 +412,13 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     except Exception as exc:  # the promise is "never a traceback"; say what broke in one line instead
         print(f"error: unexpected {type(exc).__name__}: {_one_line(exc)} (please report this)", file=err)
         return EXIT_UNEXPECTED
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    """Failures the user can fix: bad arguments, settings or data, and store problems (messages say what to do)."""
+    from storage.errors import StoreError  # storage builds on core, so it is imported only when the CLI runs
+
+    return (CliError, ConfigError, DataError, StoreError)
 
 
 def _one_line(exc: BaseException) -> str:
