@@ -11,9 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from app.data import DEFAULT_SAMPLE, load_sample_data, samples
-from app.figures import drawdown_figure, equity_figure
 from app.widgets import backtest_kpis, metric_label, render_kpis, render_problem
 from core import ConfigError, DataError, SimulationResult, StrategyConfig, simulate
+from core.figures import drawdown_figure, equity_figure
 from core.metric_table import COLUMN_TITLES, format_metric, metrics_table
 
 # Return and risk rows of the comparison table: the figures that exist for the benchmarks as well.

@@ -12,11 +12,11 @@ import plotly.graph_objects as go
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.figures import drawdown_figure, equity_figure
 from app.widgets import BACKTEST_KPIS, backtest_kpis
 from core import StrategyConfig, simulate
 from core.data import load_sample
 from core.data import samples as sample_registry
+from core.figures import drawdown_figure, equity_figure
 from core.metric_table import format_metric
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
