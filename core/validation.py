@@ -72,8 +72,12 @@ def validate_prices(
     for name in (*PRICE_COLUMNS, "volume"):
         if name not in cols:
             continue
+        column = prices[cols[name]]
+        if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+            values[name] = column.to_numpy(dtype=float, na_value=np.nan)  # already numbers: no parsing needed
+            continue
         try:
-            values[name] = pd.to_numeric(prices[cols[name]], errors="raise").to_numpy(dtype=float)
+            values[name] = pd.to_numeric(column, errors="raise").to_numpy(dtype=float)
         except (TypeError, ValueError):
             converted = pd.to_numeric(prices[cols[name]], errors="coerce")
             pos = _first(converted.isna().to_numpy() & prices[cols[name]].notna().to_numpy())
