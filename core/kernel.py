@@ -376,6 +376,20 @@ def decide_order(price, shares, cash, receivable, anchor, p):
 
 
 @njit(cache=True, error_model="numpy")
+def execute_order(q, px, fee, shares, cash):
+    """Step 10: shares and cash after filling signed ``q`` at ``px`` with commission ``fee``."""
+    if q > 0.0:
+        cash -= q * px + fee
+        if cash < 0.0:
+            cash = 0.0  # a cash-capped buy may overshoot by one ulp
+        return shares + q, cash
+    shares += q
+    if shares < 0.0:
+        shares = 0.0
+    return shares, cash - q * px - fee
+
+
+@njit(cache=True, error_model="numpy")
 def initial_order(capital, pct, price, p):
     """First-bar purchase: ``(shares, cash, fee)`` spending ``pct·capital`` with the commission included."""
     budget = pct * capital
@@ -667,20 +681,13 @@ def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, n_da
                         n_trimmed += 1
                     if reason == REASON_NONE:
                         notional = abs(q) * px
+                        shares_before = shares
+                        shares, cash = execute_order(q, px, fee, shares, cash)
                         if side > 0:
-                            shares += q
-                            cash -= notional + fee
-                            if cash < 0.0:
-                                cash = 0.0  # a cash-capped buy may overshoot by one ulp
                             cost_basis += notional + fee
                             n_buys += 1
                             action = ACTION_BUY
                         else:
-                            shares_before = shares
-                            shares += q
-                            if shares < 0.0:
-                                shares = 0.0
-                            cash += notional - fee
                             pnl, cost_basis = _sell_pnl(-q, notional, fee, shares_before, cost_basis)
                             if shares == 0.0:
                                 cost_basis = 0.0

@@ -1,0 +1,257 @@
+"""Position advisor: "what do I do now?" for a position actually held, decided by the simulator's own rules.
+
+:func:`evaluate` runs one evaluation of SPEC §5 (session, daily cap, triggers, sizing, trims, hard limits, minimum
+order) through :func:`core.kernel.decide_order`, the very function ``simulate`` uses, so the advice can never drift
+from the backtest. :func:`apply_fill`, :func:`apply_ex_dividend` and :func:`receive_dividend` move a
+:class:`PositionState` exactly as the simulator moves its own state; replaying a price series through them gives
+``simulate``'s trades (tested).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from datetime import date
+
+import pandas as pd
+
+from core import kernel as K
+from core.bars import DEFAULT_TIMEZONE, prepare_bars
+from core.config import StrategyConfig
+from core.engine import ACTIONS, KINDS, REASONS, STATUSES, params_row
+from core.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class PositionState:
+    """What a position holds now. ``orders_today`` counts orders executed on ``day`` (exchange-local date)."""
+
+    shares: float
+    cash: float
+    anchor: float
+    receivable: float = 0.0
+    orders_today: int = 0
+    day: date | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("shares", "cash", "receivable"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ConfigError(f"{name} must be a finite number ≥ 0, got {value!r}")
+        if not (math.isfinite(self.anchor) and self.anchor > 0):
+            raise ConfigError(f"anchor must be a positive price, got {self.anchor!r}")
+
+    def value(self, price: float) -> float:
+        """Account value at ``price``: stock + cash + dividend receivable."""
+        return self.shares * price + self.cash + self.receivable
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The advice for one price: what to do, how much, why, and where the next decisions would be taken."""
+
+    timestamp: pd.Timestamp
+    session_date: date  # exchange-local date the daily order cap counts against
+    price: float
+    action: str  # HOLD, BUY, SELL or SKIP
+    kind: str  # "trigger", "rebalance" or "" (hold)
+    side: str  # "BUY", "SELL" or ""
+    status: str  # "evaluated", "after_hours" or "daily_cap"
+    raw_qty: float  # signed, before trims and limits
+    qty: float  # signed, after trims and limits (executes only for BUY/SELL)
+    exec_price: float
+    notional: float
+    commission: float
+    skip_reason: str
+    trimmed: bool
+    asset_pct: float  # stock share now
+    projected_asset_pct: float  # stock share after the order (unchanged when nothing executes)
+    sell_trigger_price: float
+    buy_trigger_price: float
+    upper_guardrail_price: float  # price at which the stock share reaches guardrail_max (inf without cash)
+    lower_guardrail_price: float  # price at which it falls to guardrail_min (0 without cash)
+    reason: str
+
+
+def _bar_clock(at: pd.Timestamp, timezone: str) -> tuple[int, bool]:
+    """Exchange-local day number and session flag of one timestamp, computed exactly as for a price series."""
+    frame = pd.DataFrame({"close": [1.0]}, index=pd.DatetimeIndex([at]))
+    frame.attrs["timezone"] = timezone
+    bars = prepare_bars(frame)
+    is_daily = not bars.is_intraday
+    return int(bars.day[0]), bool(is_daily or bars.in_session[0])
+
+
+def guardrail_prices(state: PositionState, config: StrategyConfig) -> tuple[float, float]:
+    """Prices at which the stock share would reach ``guardrail_max`` and fall to ``guardrail_min`` with no trade.
+
+    The share ``S·P / (S·P + C + R)`` rises with the price, so it equals ``g`` at ``P = g·(C+R) / (S·(1−g))``.
+    """
+    other = state.cash + state.receivable
+
+    def at(g: float) -> float:
+        if state.shares <= 0:
+            return math.inf
+        if g >= 1.0:
+            return math.inf if other > 0 else 0.0
+        return g * other / (state.shares * (1.0 - g))
+
+    return at(config.guardrail_max), at(config.guardrail_min)
+
+
+def evaluate(
+    state: PositionState,
+    price: float,
+    config: StrategyConfig,
+    at: pd.Timestamp | str | None = None,
+    *,
+    timezone: str = DEFAULT_TIMEZONE,
+) -> Decision:
+    """Decide what the strategy does at ``price`` for a position in ``state`` (SPEC §5 steps 2–9).
+
+    ``at`` is the time of the price (default: now); a time of day outside 09:30–16:00 Mon–Fri is after hours
+    unless ``allow_after_hours``; a date with no time is a daily close (always in session). Dividends are not
+    applied here: book them with :func:`apply_ex_dividend` / :func:`receive_dividend` first.
+    """
+    if not (isinstance(price, (int, float)) and math.isfinite(price) and price > 0):
+        raise ConfigError(f"price must be a positive number, got {price!r}")
+    stamp = pd.Timestamp(at) if at is not None else pd.Timestamp.now(tz=timezone).tz_localize(None)
+    day, in_session = _bar_clock(stamp, timezone)
+    p = params_row(config)
+    orders_today = state.orders_today if state.day is None or state.day == _date_of(day) else 0
+    value = state.value(price)
+    pct = state.shares * price / value if value > 0 else math.nan
+    status = K.STATUS_EVALUATED
+    kind, side, raw, q, px, fee, reason, flags, bound = K.KIND_NONE, 0, 0.0, 0.0, price, 0.0, 0, 0, math.nan
+    if not in_session and not config.allow_after_hours:
+        status = K.STATUS_AFTER_HOURS
+    elif orders_today >= config.max_orders_per_day:
+        status = K.STATUS_DAILY_CAP
+    else:
+        kind, _trigger, side, raw, q, px, fee, reason, flags, bound = K.decide_order(
+            float(price), state.shares, state.cash, state.receivable, state.anchor, p
+        )
+    executes = kind != K.KIND_NONE and reason == K.REASON_NONE
+    if kind == K.KIND_NONE:
+        action = K.ACTION_HOLD
+    elif executes:
+        action = K.ACTION_BUY if side > 0 else K.ACTION_SELL
+    else:
+        action = K.ACTION_SKIP
+    projected = pct
+    if executes:
+        shares, cash = K.execute_order(q, px, fee, state.shares, state.cash)
+        after = shares * price + cash + state.receivable
+        projected = shares * price / after if after > 0 else math.nan
+    sell_level, buy_level = state.anchor * (1 + config.trigger_up), state.anchor * (1 - config.trigger_down)
+    upper, lower = guardrail_prices(state, config)
+    reason_text = _reason_text(
+        stamp, price, state, config, action, kind, side, status, raw, q, px, fee, reason, flags, bound, pct
+    )
+    return Decision(
+        timestamp=stamp,
+        session_date=_date_of(day),
+        price=float(price),
+        action=ACTIONS[action],
+        kind=KINDS[kind],
+        side="BUY" if side > 0 else ("SELL" if side < 0 else ""),
+        status=STATUSES[status],
+        raw_qty=float(raw),
+        qty=float(q),
+        exec_price=float(px),
+        notional=abs(q) * px if executes else 0.0,
+        commission=float(fee) if executes else 0.0,
+        skip_reason=REASONS[reason],
+        trimmed=bool(flags & K.FLAG_TRIMMED),
+        asset_pct=pct,
+        projected_asset_pct=projected,
+        sell_trigger_price=sell_level,
+        buy_trigger_price=buy_level,
+        upper_guardrail_price=upper,
+        lower_guardrail_price=lower,
+        reason=reason_text,
+    )
+
+
+def _date_of(day_number: int) -> date:
+    return (pd.Timestamp(0) + pd.Timedelta(days=day_number)).date()
+
+
+def _reason_text(stamp, price, state, config, action, kind, side, status, raw, q, px, fee, reason, flags, bound, pct):
+    """The simulator's plain-language reason for this one evaluation (same wording as the timeline)."""
+    from core.engine import _reasons  # one wording for backtest and advice
+
+    row = pd.DataFrame(
+        {
+            "price": [float(price)],
+            "anchor": [state.anchor],
+            "status": [STATUSES[status]],
+            "kind": [KINDS[kind]],
+            "action": [ACTIONS[action]],
+            "side": ["BUY" if side > 0 else ("SELL" if side < 0 else "")],
+            "raw_qty": [float(raw)],
+            "qty": [float(q)],
+            "exec_price": [float(px)],
+            "limit_flags": [int(flags)],
+            "skip_reason": [REASONS[reason]],
+            "guardrail_bound": [float(bound)],
+            "pre_trade_asset_pct": [pct],
+            "sell_trigger_price": [state.anchor * (1 + config.trigger_up)],
+            "buy_trigger_price": [state.anchor * (1 - config.trigger_down)],
+            "dividend_gross": [0.0],
+            "dividend_cash": [0.0],
+        },
+        index=pd.DatetimeIndex([stamp]),
+    )
+    return str(_reasons(row, config)[0])
+
+
+def apply_fill(state: PositionState, decision: Decision, *, day: date | None = None) -> PositionState:
+    """The state after the order of ``decision`` filled as advised (price, quantity and commission as decided)."""
+    if decision.action not in ("BUY", "SELL"):
+        raise ConfigError(f"nothing to fill: the decision is {decision.action}")
+    shares, cash = K.execute_order(decision.qty, decision.exec_price, decision.commission, state.shares, state.cash)
+    fill_day = day if day is not None else decision.session_date
+    same_day = state.day == fill_day
+    return replace(
+        state,
+        shares=shares,
+        cash=cash,
+        anchor=decision.exec_price,
+        orders_today=(state.orders_today if same_day else 0) + 1,
+        day=fill_day,
+    )
+
+
+def apply_ex_dividend(
+    state: PositionState, amount_per_share: float, config: StrategyConfig
+) -> tuple[PositionState, float]:
+    """Book an ex-dividend (SPEC §5 step 1): receivable += net, anchor -= amount. Returns the state and the net."""
+    gross = amount_per_share * state.shares
+    net = gross - gross * config.withholding_tax_rate
+    return replace(state, receivable=state.receivable + net, anchor=state.anchor - amount_per_share), net
+
+
+def receive_dividend(state: PositionState, net: float) -> PositionState:
+    """Move a paid dividend from the receivable to cash."""
+    receivable = state.receivable - net
+    return replace(state, cash=state.cash + net, receivable=0.0 if abs(receivable) < 1e-9 else receivable)
+
+
+def initial_state(config: StrategyConfig, price: float, at: pd.Timestamp | str) -> PositionState:
+    """A new position funded with ``initial_capital`` and bought like the backtest's first bar."""
+    p = params_row(config)
+    shares, cash, _ = K.initial_order(config.initial_capital, config.initial_stock_pct, float(price), p)
+    return PositionState(shares=shares, cash=cash, anchor=float(price), day=pd.Timestamp(at).date())
+
+
+__all__ = [
+    "Decision",
+    "PositionState",
+    "apply_ex_dividend",
+    "apply_fill",
+    "evaluate",
+    "guardrail_prices",
+    "initial_state",
+    "receive_dividend",
+]
