@@ -5,14 +5,27 @@ This file only frames the app and routes between pages; each page is one functio
 
 import streamlit as st
 
+from app.store_access import guard_store_errors
 from pages.backtest import backtest_page
+from pages.runs import runs_page
 
 st.set_page_config(page_title="Volatility Balancing Lab", page_icon=":material/balance:", layout="wide")
 
 # A url_path must never equal the name of a module in pages/: until st.navigation has run once in the process
 # (a fresh server, every AppTest rerun) Streamlit treats pages/*.py as legacy page scripts and would run the
 # module itself, which only defines functions, instead of this router. A hyphen cannot occur in a module name.
+# Every page is wrapped so that a run-store failure (corrupt, read-only or full database) shows as an st.error box
+# saying what to do, never as a traceback.
 navigation = st.navigation(
-    [st.Page(backtest_page, title="Backtest", icon=":material/query_stats:", url_path="run-backtest", default=True)]
+    [
+        st.Page(
+            guard_store_errors(backtest_page),
+            title="Backtest",
+            icon=":material/query_stats:",
+            url_path="run-backtest",
+            default=True,
+        ),
+        st.Page(guard_store_errors(runs_page), title="Runs", icon=":material/history:", url_path="saved-runs"),
+    ]
 )
 navigation.run()

@@ -66,6 +66,10 @@ def metric_label(name: str) -> str:
     return metric_info(name).label
 
 
-def render_problem(what: str, error: Exception, todo: str) -> None:
-    """Show an expected failure (``DataError``, ``ConfigError``) as what went wrong and what to do; no traceback."""
-    st.error(f"**{what}.** {error}\n\n{todo}", icon=":material/error:")
+def render_problem(what: str, error: Exception, todo: str = "") -> None:
+    """Show an expected failure (``DataError``, ``ConfigError``, ``StoreError``) as what went wrong and what to do.
+
+    No traceback. ``todo`` may be empty when the error's own message already says what to do (store errors do).
+    """
+    text = f"**{what}.** {error}"
+    st.error(f"{text}\n\n{todo}" if todo else text, icon=":material/error:")

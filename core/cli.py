@@ -48,7 +48,7 @@ OUTPUT_FILES: tuple[str, ...] = ("trades.csv", "timeline.csv", "metrics.csv", "m
 
 # Further commands live in their own modules; each exposes ``register(subparsers)``, which adds its subparser and
 # sets ``handler=fn(args, stdout, stderr) -> int``. Add a module here to add a command.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("core.cli_runs",)
 
 
 class CliError(Exception):
@@ -130,6 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     bt.add_argument("--out", metavar="DIR", type=Path, help="write trades.csv, timeline.csv, metrics.csv/.json here")
+    bt.add_argument(
+        "--save",
+        action="store_true",
+        help="store the dataset and the run in the run store ($VBL_DATABASE_URL or var/vbl.sqlite3); prints the run id",
+    )
+    bt.add_argument("--name", metavar="NAME", help="name of the saved run (with --save; default: symbol and settings)")
+    bt.add_argument(
+        "--tag", dest="tags", metavar="TAG", action="append", default=[], help="tag the saved run, repeatable (--save)"
+    )
+    bt.add_argument("--notes", metavar="TEXT", default="", help="notes on the saved run (with --save)")
     bt.set_defaults(handler=run_backtest)
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(commands)
@@ -340,6 +350,13 @@ def run_backtest(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> in
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         # Checked before the run so a typo costs nothing and prints no table; the directory is created at the end.
         raise CliError(f"--out {args.out} is a file, not a directory")
+    if not args.save and (args.name is not None or args.tags or args.notes):
+        raise CliError("--name, --tag and --notes describe a saved run; add --save")
+    store = None
+    if args.save:
+        from core.cli_runs import open_store
+
+        store = open_store()  # before the run: a broken database is reported at once, and an old one upgraded
     data = load_market_data(args.data, args.csv, args.dividends)
     if args.dividends is not None and data.price_basis == "dividend_adjusted":
         print(
@@ -381,6 +398,15 @@ def run_backtest(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> in
             raise CliError(f"cannot write to {args.out}: {exc.strerror or exc}") from None
         print(file=stdout)
         print(f"wrote {', '.join(p.name for p in written)} to {args.out}", file=stdout)
+    if store is not None:
+        from core.cli_runs import save_backtest, store_location
+
+        name = args.name if args.name is not None else f"{data.symbol}: {_settings_text(changes)}"
+        run_id, dataset_id = save_backtest(
+            store, data, prices, dividends, result, name=name, tags=args.tags, notes=args.notes
+        )
+        print(file=stdout)
+        print(f"saved as run {run_id} (dataset {dataset_id}) in {store_location(store)}", file=stdout)
     return EXIT_OK
 
 

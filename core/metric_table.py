@@ -64,6 +64,9 @@ METRIC_INFO: dict[str, MetricInfo] = {
     "excess_return_vs_static_mix": MetricInfo("Excess vs static mix", "signed_pct", GROUP_BENCHMARKS),
 }
 
+# The return and risk figures: the rows that exist for the benchmarks as well as for the strategy.
+RETURN_AND_RISK: tuple[str, ...] = tuple(name for name, info in METRIC_INFO.items() if info.group == GROUP_RISK)
+
 NOT_AVAILABLE = "n/a"
 
 # ASCII only: the table must print on any terminal encoding.

@@ -11,24 +11,12 @@ import pandas as pd
 import streamlit as st
 
 from app.data import DEFAULT_SAMPLE, load_sample_data, samples
+from app.store_access import open_store_or_report, parse_tags, store_errors
 from app.widgets import backtest_kpis, metric_label, render_kpis, render_problem
 from core import ConfigError, DataError, SimulationResult, StrategyConfig, simulate
+from core.data import MarketData
 from core.figures import drawdown_figure, equity_figure
-from core.metric_table import COLUMN_TITLES, format_metric, metrics_table
-
-# Return and risk rows of the comparison table: the figures that exist for the benchmarks as well.
-COMPARISON_ROWS: tuple[str, ...] = (
-    "total_return",
-    "cagr",
-    "volatility",
-    "sharpe",
-    "sortino",
-    "max_drawdown",
-    "max_drawdown_days",
-    "calmar",
-    "var_95",
-    "cvar_95",
-)
+from core.metric_table import COLUMN_TITLES, RETURN_AND_RISK, format_metric, metrics_table
 
 
 def settings_summary(config: StrategyConfig) -> str:
@@ -45,7 +33,7 @@ def settings_summary(config: StrategyConfig) -> str:
 
 def comparison_frame(result: SimulationResult, timezone: str) -> pd.DataFrame:
     """Return and risk figures of the strategy, buy-and-hold and the static mix as display strings."""
-    table = metrics_table(result, timezone).loc[list(COMPARISON_ROWS)]
+    table = metrics_table(result, timezone).loc[list(RETURN_AND_RISK)]
     shown = pd.DataFrame(
         {
             COLUMN_TITLES[column]: [
@@ -155,3 +143,33 @@ def backtest_page() -> None:
         mime="text/csv",
         key="backtest_trades_csv",
     )
+
+    save_run_form(data, result)
+
+
+def save_run_form(data: MarketData, result: SimulationResult) -> None:
+    """The "Save run" form: stores the dataset (once per content hash) and the run, and confirms with the run id.
+
+    The store is opened when the section is drawn, not on submit, so that the app upgrades an existing database on
+    start and a broken one is reported right away; the backtest above stays usable either way.
+    """
+    st.subheader("Save run")
+    store = open_store_or_report("Runs cannot be saved: the run store is not available")
+    if store is None:
+        return
+    st.caption("Keeps the dataset, settings, metrics and trades, so that the run can be re-run on the Runs page.")
+    with st.form("backtest_save_run", clear_on_submit=False):
+        name = st.text_input("Name", value=f"{data.symbol} default settings", max_chars=200, key="save_run_name")
+        tags_text = st.text_input(
+            "Tags", placeholder="baseline, defaults", help="Separated by commas.", key="save_run_tags"
+        )
+        notes = st.text_area("Notes", key="save_run_notes")
+        submitted = st.form_submit_button("Save run", icon=":material/save:")
+    if submitted:
+        with store_errors("The run could not be saved"):
+            dataset_id = store.save_dataset(data)
+            run_id = store.save_run(dataset_id, result, name=name, tags=parse_tags(tags_text), notes=notes)
+            st.success(
+                f"Saved as run {run_id} (dataset {dataset_id}). Find it on the Runs page.",
+                icon=":material/check_circle:",
+            )
