@@ -7,7 +7,13 @@ import os
 import platform
 import sys
 
-MODULES = ["benchmarks.bench_engine", "benchmarks.bench_storage"]
+MODULES = [
+    "benchmarks.bench_engine",
+    "benchmarks.bench_storage",
+    "benchmarks.bench_optimize",
+    "benchmarks.bench_report",
+    "benchmarks.bench_analysis",
+]
 
 
 def print_rows(title: str, rows) -> None:
