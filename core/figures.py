@@ -8,6 +8,7 @@ lines look the same on every page.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -110,3 +111,139 @@ def drawdown_figure(equity: pd.Series, benchmarks: pd.DataFrame | None = None) -
             )
         )
     return _layout(fig, height=280, yaxis={"title": "Drawdown", "tickformat": ".0%"})
+
+
+# --- run charts for the reports and the app (issue 6) --------------------------------------------------------------
+
+BAND_COLOR = "rgba(31, 95, 191, 0.08)"
+BUY_COLOR = "#2e8b57"
+SELL_COLOR = "#c0392b"
+
+
+def stock_share_figure(asset_pct: pd.Series, guardrail_min: float, guardrail_max: float) -> go.Figure:
+    """The stock share of the account (``timeline["asset_pct"]``) inside the shaded guardrail band.
+
+    Args:
+        asset_pct: the closing stock share per bar, a fraction.
+        guardrail_min: lower bound of the band (fraction).
+        guardrail_max: upper bound of the band (fraction).
+    """
+    fig = go.Figure()
+    fig.add_hrect(y0=guardrail_min, y1=guardrail_max, fillcolor=BAND_COLOR, line_width=0, layer="below")
+    # labels outside the band (below the floor, above the ceiling) so they never sit on the line
+    for bound, label, where in (
+        (guardrail_min, "Guardrail min", "bottom left"),
+        (guardrail_max, "Guardrail max", "top left"),
+    ):
+        fig.add_hline(
+            y=bound,
+            line={"color": SELL_COLOR, "dash": "dash", "width": 1},
+            annotation_text=f"{label} {bound:.0%}",
+            annotation_position=where,
+        )
+    style = STYLES[STRATEGY]
+    fig.add_trace(
+        go.Scatter(
+            x=asset_pct.index,
+            y=asset_pct.to_numpy(dtype=float),
+            name="Stock share",
+            mode="lines",
+            line={"color": style.color, "width": 1.6},
+            hovertemplate="%{y:.1%}",
+        )
+    )
+    return _layout(fig, height=280, yaxis={"title": "Stock share", "tickformat": ".0%", "range": [0, 1]})
+
+
+def price_anchor_figure(timeline: pd.DataFrame, trades: pd.DataFrame | None = None) -> go.Figure:
+    """The close price with the anchor in force and the trigger prices (step lines), and the trades as markers.
+
+    Args:
+        timeline: ``result.timeline`` (``price``, ``anchor``, ``sell_trigger_price``, ``buy_trigger_price``).
+        trades: ``result.trades``; buys are green triangles up, sells red triangles down. ``None`` for none.
+    """
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=timeline.index,
+            y=timeline["price"].to_numpy(dtype=float),
+            name="Price",
+            mode="lines",
+            line={"color": "#222222", "width": 1.4},
+            hovertemplate="%{y:,.2f}",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=timeline.index,
+            y=timeline["anchor"].to_numpy(dtype=float),
+            name="Anchor",
+            mode="lines",
+            line={"color": STYLES[STRATEGY].color, "width": 1.2, "shape": "hv"},
+            hovertemplate="%{y:,.2f}",
+        )
+    )
+    for column, label in (("sell_trigger_price", "Sell trigger"), ("buy_trigger_price", "Buy trigger")):
+        fig.add_trace(
+            go.Scatter(
+                x=timeline.index,
+                y=timeline[column].to_numpy(dtype=float),
+                name=label,
+                mode="lines",
+                line={"color": "#9aa5b1", "width": 0.8, "dash": "dot", "shape": "hv"},
+                hovertemplate="%{y:,.2f}",
+            )
+        )
+    if trades is not None and len(trades):
+        for side, symbol, color in (("BUY", "triangle-up", BUY_COLOR), ("SELL", "triangle-down", SELL_COLOR)):
+            rows = trades[trades["side"] == side]
+            if len(rows):
+                fig.add_trace(
+                    go.Scatter(
+                        x=rows["timestamp"],
+                        y=rows["price"].to_numpy(dtype=float),
+                        name=side.capitalize() + "s",
+                        mode="markers",
+                        marker={"symbol": symbol, "color": color, "size": 7},
+                        hovertemplate="%{y:,.2f}",
+                    )
+                )
+    return _layout(fig, height=420, yaxis={"title": "Price", "tickformat": ",.2f"})
+
+
+def heatmap_figure(
+    pivot: pd.DataFrame, *, metric: str = "objective", x_label: str = "", y_label: str = ""
+) -> go.Figure:
+    """A study heatmap: ``pivot`` rows are one parameter's values, columns another's, cells the metric."""
+    fig = go.Figure(
+        go.Heatmap(
+            z=pivot.to_numpy(dtype=float),
+            x=[str(c) for c in pivot.columns],
+            y=[str(i) for i in pivot.index],
+            colorscale="RdYlGn",
+            colorbar={"title": metric},
+            hovertemplate=f"{x_label} %{{x}}<br>{y_label} %{{y}}<br>{metric} %{{z:.4g}}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        template="plotly_white",
+        height=460,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        xaxis={"title": x_label, "type": "category"},
+        yaxis={"title": y_label, "type": "category"},
+    )
+    return fig
+
+
+RUN_CHARTS: tuple[str, ...] = ("equity", "drawdown", "stock_share", "price_anchor")
+
+
+def run_figures(result: Any) -> dict[str, go.Figure]:
+    """Every chart of a run, keyed by ``RUN_CHARTS`` (``result`` is a ``core.SimulationResult``)."""
+    tl, cfg = result.timeline, result.config
+    return {
+        "equity": equity_figure(result.equity, result.benchmarks),
+        "drawdown": drawdown_figure(result.equity, result.benchmarks),
+        "stock_share": stock_share_figure(tl["asset_pct"], cfg.guardrail_min, cfg.guardrail_max),
+        "price_anchor": price_anchor_figure(tl, result.trades),
+    }

@@ -1,0 +1,80 @@
+"""Report and export benchmarks (issue 6): run workbook and PDF for ten years of daily data, warm chart PNG.
+
+Run with ``python -m benchmarks.bench_report`` (or ``python -m benchmarks report``). ``run()`` returns rows of
+(figure, measured, target). The run is simulated once beforehand; the timings are the export alone (building the
+workbook or PDF and serialising it to bytes), the median of a few repetitions.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from core import StrategyConfig, simulate
+from core.report.context import DatasetMeta, RunReport
+
+N_DAILY = 2_520  # ten years of trading days
+
+
+def _report() -> RunReport:
+    rng = np.random.default_rng(6)
+    index = pd.bdate_range("2014-01-02", periods=N_DAILY, name="timestamp")
+    close = 100.0 * np.exp(np.cumsum(rng.normal(0.0003, 0.018, N_DAILY)))
+    prices = pd.DataFrame({"close": close}, index=index)
+    dividends = pd.DataFrame(
+        {
+            "ex_date": pd.date_range("2014-03-15", periods=40, freq="QS-MAR") + pd.Timedelta(days=14),
+            "amount": 0.4,
+            "pay_date": pd.NaT,
+        }
+    )
+    result = simulate(prices, StrategyConfig(), dividends)
+    meta = DatasetMeta(name="synthetic 10y daily", symbol="SYN", sha256="0" * 64)
+    return RunReport(result, meta, run_id=1, name="benchmark")
+
+
+def _median(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def run() -> list[tuple[str, str, str]]:
+    """Measure the three budgets of the issue and return (figure, measured, target) rows."""
+    from core.report.excel_run import run_workbook, save_workbook
+    from core.report.pdf import run_pdf
+
+    report = _report()
+    n_bars = len(report.result.timeline)
+    rows = [
+        (f"run workbook, full audit, {n_bars:,} daily bars (s)",
+         f"{_median(lambda: save_workbook(run_workbook(report)), 3):.2f}", "<= 3"),
+        (f"PDF run report, {n_bars:,} daily bars (s)", f"{_median(lambda: run_pdf(report), 3):.2f}", "<= 5"),
+    ]  # fmt: skip
+    try:
+        from core.figures import equity_figure
+        from core.report import images
+
+        fig = equity_figure(report.result.equity, report.result.benchmarks)
+        start = time.perf_counter()
+        images.figure_image(fig, "png")  # starts the export process
+        cold = time.perf_counter() - start
+        warm = _median(lambda: images.figure_image(fig, "png"), 5)
+        images.shutdown()
+        rows.append(("chart PNG, first (starts chromium) (s)", f"{cold:.2f}", "-"))
+        rows.append((f"chart PNG, warm, {n_bars:,} points x 3 lines, scale 2 (s)", f"{warm:.2f}", "<= 0.5"))
+    except Exception as exc:  # no browser on this machine: report it instead of failing the whole table
+        rows.append(("chart PNG", f"not measured ({type(exc).__name__}: {exc})", "<= 0.5"))
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run():
+        print("  ".join(row))

@@ -1,0 +1,35 @@
+"""Plain-language definitions of the metrics (SPEC §7), printed in the PDF report."""
+
+from __future__ import annotations
+
+METRIC_DEFINITIONS: dict[str, str] = {
+    "total_return": "Final account value divided by the initial capital, minus one.",
+    "cagr": "Compound annual growth rate: the total return annualised over the daily periods.",
+    "volatility": "Standard deviation of daily returns, annualised with the square root of periods per year.",
+    "sharpe": "Mean daily excess return over its standard deviation, annualised.",
+    "sortino": "Mean daily excess return over the downside deviation, annualised.",
+    "max_drawdown": "Largest fall of the daily account value from its running peak.",
+    "max_drawdown_days": "Longest time, in calendar days, from a peak until the value is back at it.",
+    "calmar": "CAGR divided by the absolute maximum drawdown.",
+    "var_95": "Daily value at risk: the 5th percentile of daily returns.",
+    "cvar_95": "Daily conditional value at risk: the mean of the returns at or below the VaR.",
+    "n_trades": "Executed orders after the initial purchase.",
+    "n_buys": "Executed buy orders after the initial purchase.",
+    "n_sells": "Executed sell orders.",
+    "n_rebalances": "Orders placed by the automatic guardrail rebalance.",
+    "total_commission": "Every commission paid, the initial order's included.",
+    "turnover": "Traded notional per year divided by the mean account value.",
+    "pct_time_in_band": "Share of bars whose closing stock share lies inside the guardrails.",
+    "n_skipped_min_notional": "Orders not executed because they were below the minimum order size.",
+    "n_trimmed": "Orders shrunk so that the stock share stays inside the guardrails.",
+    "n_blocked": "Orders reduced to zero (guardrail, no cash, no shares, rounding).",
+    "win_rate": "Share of sells with a positive realised profit against the average cost.",
+    "profit_factor": "Realised profits of winning sells over the losses of losing sells.",
+    "dividends_gross": "Dividends before withholding tax on the shares held at each ex-date.",
+    "dividends_net": "Dividends after withholding tax.",
+    "withholding_tax": "Tax withheld from the dividends.",
+    "buy_hold_return": "Total return of holding all capital in the stock from the first close.",
+    "static_mix_return": "Total return of the strategy's starting split, never traded.",
+    "excess_return_vs_buy_hold": "Strategy total return minus the buy-and-hold return.",
+    "excess_return_vs_static_mix": "Strategy total return minus the static-mix return.",
+}

@@ -1,0 +1,288 @@
+"""Run workbooks: one run with its full audit trail, or several runs side by side.
+
+Sheets of a full-audit run workbook: Summary (dataset and hash, period, configuration, engine version, metrics of
+strategy, buy-and-hold and static mix), Transaction Log (one row per evaluation), Trades, Dividends, Daily Equity
+(with the benchmarks, drawdowns and the stock share), Monthly Returns, and Charts (native Excel line charts of
+equity vs benchmarks, drawdown, and the stock share inside the guardrail band). Templates pick a subset.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.chart import LineChart, Reference
+from openpyxl.chart.axis import DateAxis
+from openpyxl.worksheet.worksheet import Worksheet
+
+from core.engine import ENGINE_VERSION
+from core.report.context import RunReport, excel_sheet_name
+from core.report.excel_style import (
+    BOLD,
+    FORMATS,
+    METRIC_FORMATS,
+    TITLE_FONT,
+    set_widths,
+    write_pairs,
+    write_table,
+)
+from core.report.run_tables import config_rows, daily_table, labelled_metrics, monthly_returns
+from core.report.safe_cells import safe_text
+from core.report.transaction_log import COLUMN_KINDS, transaction_log
+
+Template = Literal["full_audit", "performance", "trades_only"]
+Rows = Literal["all", "trades"]
+
+TEMPLATES: dict[str, tuple[str, ...]] = {
+    "full_audit": (
+        "Summary", "Transaction Log", "Trades", "Dividends", "Daily Equity", "Monthly Returns", "Charts",
+    ),
+    "performance": ("Summary", "Daily Equity", "Monthly Returns", "Charts"),
+    "trades_only": ("Summary", "Trades"),
+}  # fmt: skip
+TEMPLATE_TITLES: dict[str, str] = {
+    "full_audit": "Full audit",
+    "performance": "Performance summary",
+    "trades_only": "Trades only",
+}
+
+TRADE_KINDS: dict[str, str] = {
+    "timestamp": "datetime", "qty": "qty", "price": "price", "notional": "money", "commission": "money",
+    "anchor_before": "price", "anchor_after": "price", "shares_after": "qty", "cash_after": "money",
+    "asset_pct_after": "pct", "reason": "wide",
+}  # fmt: skip
+DIVIDEND_KINDS: dict[str, str] = {
+    "ex_date": "date", "pay_date": "date", "paid_at": "datetime", "amount": "price", "shares": "qty",
+    "gross": "money", "withholding": "money", "net": "money",
+}  # fmt: skip
+DAILY_KINDS: dict[str, str] = {"Date": "date"}
+
+
+def _check(template: str, rows: str) -> None:
+    if template not in TEMPLATES:
+        raise ValueError(f"unknown template {template!r}; use one of {', '.join(TEMPLATES)}")
+    if rows not in ("all", "trades"):
+        raise ValueError(f"rows must be 'all' or 'trades', got {rows!r}")
+
+
+def _dataset_pairs(report: RunReport) -> list[tuple[str, object]]:
+    first, last = report.period
+    ds = report.dataset
+    return [
+        ("Dataset", ds.name),
+        ("Symbol", ds.symbol),
+        ("Dataset SHA-256", ds.sha256),
+        ("Source", ds.source),
+        ("Interval", ds.interval),
+        ("Price basis", ds.price_basis),
+        ("Time zone", ds.timezone),
+        ("First bar", first),
+        ("Last bar", last),
+        ("Bars", len(report.clip(report.result.timeline))),
+    ]
+
+
+def _run_pairs(report: RunReport, template: str, rows: str) -> list[tuple[str, object]]:
+    pairs: list[tuple[str, object]] = [
+        ("Run id", report.run_id if report.run_id is not None else "not saved"),
+        ("Run name", report.name or ""),
+        ("Engine version", report.result.engine_version or ENGINE_VERSION),
+        ("Template", TEMPLATE_TITLES[template]),
+        ("Transaction rows", "all evaluations" if rows == "all" else "trades only"),
+    ]
+    if report.created_at is not None:
+        saved = pd.Timestamp(report.created_at)
+        # Excel has no time zones: write the UTC wall time and say so in the label
+        pairs.append(("Saved at (UTC)", saved.tz_convert("UTC").tz_localize(None) if saved.tz else saved))
+    if report.start or report.end:
+        pairs.append(("Date range shown", f"{report.start or 'start'} to {report.end or 'end'} (metrics: whole run)"))
+    if report.notes:
+        pairs.append(("Notes", report.notes))
+    return pairs
+
+
+def write_summary(ws: Worksheet, report: RunReport, template: str = "full_audit", rows: str = "all") -> None:
+    """Summary sheet: title, dataset, run, metrics (strategy vs benchmarks) and configuration."""
+    ws.cell(1, 1, safe_text(report.title)).font = TITLE_FONT
+    row = write_pairs(ws, _dataset_pairs(report), first_row=3)
+    row = write_pairs(ws, _run_pairs(report, template, rows), first_row=row + 1)
+    ws.cell(row + 1, 1, "Metrics").font = BOLD
+    metrics = labelled_metrics(report)
+    first = row + 2
+    last = write_table(ws, metrics.drop(columns=["key", "fmt"]), first_row=first, filters=False, freeze=False)
+    for offset, fmt in enumerate(metrics["fmt"], start=1):
+        for col in range(2, 5):
+            ws.cell(first + offset, col).number_format = METRIC_FORMATS.get(fmt, "0.0000")
+    ws.cell(last + 2, 1, "Configuration").font = BOLD
+    write_pairs(ws, config_rows(report), first_row=last + 3, bold_keys=False)
+    set_widths(ws, (30, 66, 14, 14))
+
+
+def _transaction_frame(report: RunReport, rows: str) -> pd.DataFrame:
+    log = report.clip(transaction_log(report.result))
+    if rows == "trades":
+        log = log[log["Order_Status"] == "FILLED"]
+    return log
+
+
+def _line_chart(title: str, y_title: str, number_format: str) -> LineChart:
+    chart = LineChart()
+    chart.title = title
+    chart.y_axis.title = y_title
+    chart.y_axis.number_format = number_format
+    chart.y_axis.majorGridlines = None
+    # the date axis and the value axis must name each other (openpyxl's documented pairing), or Excel repairs the file
+    chart.y_axis.crossAx = 500
+    chart.x_axis = DateAxis(crossAx=100)
+    chart.x_axis.number_format = "yyyy-mm"
+    chart.x_axis.majorTimeUnit = "months"
+    chart.x_axis.title = None
+    chart.height = 9
+    chart.width = 24
+    # openpyxl hides axes unless told otherwise, which Excel honours
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    return chart
+
+
+def _add_series(chart: LineChart, data_ws: Worksheet, columns: Sequence[int], n_rows: int) -> None:
+    for col in columns:
+        ref = Reference(data_ws, min_col=col, min_row=1, max_row=n_rows + 1)
+        chart.add_data(ref, titles_from_data=True)
+    chart.set_categories(Reference(data_ws, min_col=1, min_row=2, max_row=n_rows + 1))
+    for series in chart.series:
+        series.smooth = False
+        series.graphicalProperties.line.width = 15000  # EMU: thin lines stay readable with thousands of points
+
+
+def write_charts(ws: Worksheet, data_ws: Worksheet, daily: pd.DataFrame) -> None:
+    """Native Excel charts on ``ws`` drawing from the Daily Equity sheet ``data_ws`` (layout of ``daily_table``)."""
+    n = len(daily)
+    if n == 0:
+        ws.cell(1, 1, "No data in the selected date range.")
+        return
+    cols = {name: i for i, name in enumerate(daily.columns, start=1)}
+    equity = _line_chart("Account value: strategy vs benchmarks", "Value", FORMATS["money"])
+    _add_series(equity, data_ws, [cols[c] for c in ("Strategy", "Buy & hold", "Static mix") if c in cols], n)
+    ws.add_chart(equity, "A1")
+    drawdown = _line_chart("Drawdown from the running peak", "Drawdown", "0%")
+    _add_series(drawdown, data_ws, [i for name, i in cols.items() if name.endswith(" drawdown")], n)
+    ws.add_chart(drawdown, "A20")
+    share = _line_chart("Stock share and the guardrail band", "Stock share", "0%")
+    _add_series(share, data_ws, [cols["Stock share"], cols["Guardrail min"], cols["Guardrail max"]], n)
+    for series in share.series[1:]:
+        series.graphicalProperties.line.dashStyle = "dash"
+        series.graphicalProperties.line.solidFill = "C0392B"
+    share.y_axis.scaling.min = 0
+    share.y_axis.scaling.max = 1
+    ws.add_chart(share, "A39")
+
+
+def add_run_sheets(wb: Workbook, report: RunReport, template: str = "full_audit", rows: str = "all") -> None:
+    """Add the template's sheets for ``report`` to ``wb`` (which should have no sheets of those names)."""
+    _check(template, rows)
+    wanted = TEMPLATES[template]
+    daily = daily_table(report) if {"Daily Equity", "Charts"} & set(wanted) else None
+    daily_ws = None
+    for name in wanted:
+        ws = wb.create_sheet(name)
+        if name == "Summary":
+            write_summary(ws, report, template, rows)
+        elif name == "Transaction Log":
+            write_table(ws, _transaction_frame(report, rows), COLUMN_KINDS)
+        elif name == "Trades":
+            write_table(ws, report.clip(report.result.trades, "timestamp"), TRADE_KINDS)
+        elif name == "Dividends":
+            divs = report.result.dividends
+            write_table(ws, report.clip(divs, "ex_date") if len(divs) else divs, DIVIDEND_KINDS)
+        elif name == "Daily Equity":
+            assert daily is not None
+            kinds = DAILY_KINDS | {c: "money" for c in daily.columns[1:4]} | {c: "pct" for c in daily.columns[4:]}
+            write_table(ws, daily, kinds)
+            daily_ws = ws
+        elif name == "Monthly Returns":
+            monthly = monthly_returns(report)
+            write_table(ws, monthly, {"Year": "number"} | {c: "pct" for c in monthly.columns[1:]})
+        elif name == "Charts":
+            assert daily is not None
+            if daily_ws is None:  # the charts need their data in the workbook
+                daily_ws = wb.create_sheet("Daily Equity")
+                write_table(daily_ws, daily, DAILY_KINDS)
+            write_charts(ws, daily_ws, daily)
+
+
+def run_workbook(report: RunReport, *, template: Template = "full_audit", rows: Rows = "all") -> Workbook:
+    """The workbook of one run (see the module docstring); ``rows="trades"`` lists only filled orders in the
+    Transaction Log."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    add_run_sheets(wb, report, template, rows)
+    wb.properties.title = safe_text(report.title)
+    wb.properties.creator = "Volatility Balancing Lab"
+    return wb
+
+
+SUMMARY_METRICS: tuple[str, ...] = (
+    "total_return", "cagr", "volatility", "sharpe", "max_drawdown", "n_trades", "total_commission",
+    "buy_hold_return", "static_mix_return", "excess_return_vs_buy_hold",
+)  # fmt: skip
+
+
+def runs_workbook(reports: Sequence[RunReport], *, template: Template = "full_audit", rows: Rows = "all") -> Workbook:
+    """Several runs in one workbook: a Summary sheet (one row per run) and one sheet per run named
+    ``{TICKER}_{RUN_ID}`` holding its Transaction Log (its Trades with the ``trades_only`` template)."""
+    _check(template, rows)
+    from core.metric_table import metric_info
+
+    wb = Workbook()
+    summary = wb.active
+    summary.title = "Summary"
+    names: list[str] = []
+    for report in reports:
+        base = report.sheet_name
+        name, k = base, 2
+        while name in names or name == "Summary":
+            name = excel_sheet_name(f"{base[:27]}_{k}")
+            k += 1
+        names.append(name)
+    records = []
+    for name, report in zip(names, reports, strict=True):
+        first, last = report.period
+        record = {
+            "Sheet": name, "Run id": report.run_id, "Run name": report.name, "Symbol": report.dataset.symbol,
+            "Dataset": report.dataset.name, "Dataset SHA-256": report.dataset.sha256, "First bar": first,
+            "Last bar": last, "Engine version": report.result.engine_version,
+        }  # fmt: skip
+        for key in SUMMARY_METRICS:
+            record[metric_info(key).label] = float(report.result.metrics.get(key, float("nan")))
+        records.append(record)
+    frame = pd.DataFrame(records)
+    kinds = {"First bar": "datetime", "Last bar": "datetime", "Run id": "count", "Dataset SHA-256": "text"}
+    for key in SUMMARY_METRICS:
+        fmt = metric_info(key).fmt
+        kinds[metric_info(key).label] = {"pct": "pct", "signed_pct": "signed_pct", "count": "count"}.get(
+            fmt, "money" if fmt == "money" else "ratio"
+        )
+    write_table(summary, frame, kinds)
+    for name, report in zip(names, reports, strict=True):
+        ws = wb.create_sheet(name)
+        if template == "trades_only":
+            write_table(ws, report.clip(report.result.trades, "timestamp"), TRADE_KINDS)
+        else:
+            write_table(ws, _transaction_frame(report, rows), COLUMN_KINDS)
+    wb.properties.creator = "Volatility Balancing Lab"
+    return wb
+
+
+def save_workbook(wb: Workbook, target: str | Path | BinaryIO | None = None) -> bytes | None:
+    """Save to a path or binary stream; with no target return the ``.xlsx`` bytes (for download buttons)."""
+    if target is None:
+        buffer = io.BytesIO()
+        wb.save(buffer)
+        return buffer.getvalue()
+    wb.save(target)
+    return None

@@ -1,0 +1,133 @@
+"""Chart images (PNG, SVG) rendered server side by kaleido in Debian's chromium.
+
+One persistent export process: the first export starts kaleido's sync server (one headless chromium, ~2 s) and
+every later export reuses it (~0.2 s for a PNG). The server is stopped at interpreter exit, or explicitly with
+:func:`shutdown`. kaleido finds the browser through ``BROWSER_PATH``; it is set to ``/usr/bin/chromium`` when unset,
+so kaleido never downloads a browser of its own (nothing here calls ``kaleido.get_chrome``).
+
+Plotly's own toolbar in the app downloads PNGs too: pass :data:`PLOTLY_TOOLBAR_CONFIG` as the chart's ``config``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import shutil
+import threading
+from typing import Any, Literal
+
+import plotly.graph_objects as go
+
+DEFAULT_BROWSER = "/usr/bin/chromium"
+DEFAULT_WIDTH = 1000
+DEFAULT_HEIGHT = 500
+DEFAULT_SCALE = 2
+ImageFormat = Literal["png", "svg"]
+
+# For st.plotly_chart(fig, config=PLOTLY_TOOLBAR_CONFIG): the camera button saves a PNG at twice the size.
+PLOTLY_TOOLBAR_CONFIG: dict[str, Any] = {
+    "displaylogo": False,
+    "toImageButtonOptions": {"format": "png", "scale": DEFAULT_SCALE, "filename": "chart"},
+}
+
+
+class ImageExportError(RuntimeError):
+    """The chart could not be rendered (no browser, or the browser failed)."""
+
+
+_lock = threading.Lock()  # the sync server handles one request at a time; Streamlit sessions are threads
+_started = False
+
+
+def browser_path() -> str:
+    """The browser kaleido will use: ``$BROWSER_PATH``, set to Debian's chromium when unset.
+
+    Raises:
+        ImageExportError: when that browser does not exist (install Debian's ``chromium`` package).
+    """
+    path = os.environ.setdefault("BROWSER_PATH", DEFAULT_BROWSER)
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)) and shutil.which(path) is None:
+        raise ImageExportError(
+            f"no browser at {path} for chart export; install Debian's chromium (apt-get install -y chromium) "
+            "or set BROWSER_PATH"
+        )
+    return path
+
+
+def start() -> None:
+    """Start the persistent export process if it is not running (idempotent; the first export does this)."""
+    global _started
+    with _lock:
+        if _started:
+            return
+        browser_path()
+        import kaleido
+
+        # mathjax=False: our charts have no LaTeX, and the default would fetch MathJax from a CDN.
+        kaleido.start_sync_server(mathjax=False, silence_warnings=True)
+        _started = True
+        atexit.register(shutdown)
+
+
+def shutdown() -> None:
+    """Stop the export process (a later export starts a new one)."""
+    global _started
+    with _lock:
+        if not _started:
+            return
+        import kaleido
+
+        kaleido.stop_sync_server(silence_warnings=True)
+        _started = False
+
+
+def is_running() -> bool:
+    """Whether the persistent export process is up."""
+    return _started
+
+
+def figure_image(
+    fig: go.Figure,
+    fmt: ImageFormat = "png",
+    *,
+    width: int | None = None,
+    height: int | None = None,
+    scale: float = DEFAULT_SCALE,
+) -> bytes:
+    """Render ``fig`` as PNG or SVG bytes.
+
+    The size defaults to the figure's own layout size (or 1000x500); a PNG has ``width*scale`` by
+    ``height*scale`` pixels. SVG ignores ``scale`` (it is vector).
+
+    Raises:
+        ValueError: for an unknown format.
+        ImageExportError: when rendering fails.
+    """
+    if fmt not in ("png", "svg"):
+        raise ValueError(f"image format must be 'png' or 'svg', got {fmt!r}")
+    width = int(width or fig.layout.width or DEFAULT_WIDTH)
+    height = int(height or fig.layout.height or DEFAULT_HEIGHT)
+    opts = {"format": fmt, "width": width, "height": height, "scale": scale if fmt == "png" else 1}
+    for attempt in (1, 2):
+        start()
+        import kaleido
+
+        try:
+            with _lock:
+                data = kaleido.calc_fig_sync(fig, opts=opts)
+            return data if isinstance(data, bytes) else bytes(data)
+        except Exception as exc:  # kaleido raises several private error types; one message for the caller
+            if attempt == 2:
+                raise ImageExportError(f"chart export failed: {type(exc).__name__}: {exc}") from exc
+            # the browser may have died under a long-lived app: restart the export process once and retry
+            with contextlib.suppress(Exception):
+                shutdown()
+    raise AssertionError("unreachable")
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height of a PNG from its IHDR chunk (no image library needed)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG")
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")

@@ -1,0 +1,93 @@
+"""Tables derived from a run for the exports: daily equity with benchmarks and drawdowns, monthly returns,
+configuration rows and the metrics table with labels. Shared by the workbook, the PDF and the CSV exports."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from core.figures import STYLES
+from core.metric_table import COLUMN_TITLES, metric_info
+from core.metrics import drawdown_series
+from core.report.context import RunReport
+
+MONTHS: tuple[str, ...] = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _last_per_date(series: pd.Series) -> pd.Series:
+    index = pd.DatetimeIndex(series.index)
+    if index.tz is not None:
+        index = index.tz_localize(None)
+    daily = pd.Series(series.to_numpy(dtype=float), index=index.normalize())
+    return daily[~daily.index.duplicated(keep="last")]
+
+
+def daily_table(report: RunReport) -> pd.DataFrame:
+    """One row per calendar date with bars (the day's last bar): the strategy and each benchmark's value and
+    drawdown, the stock share and the guardrail band. Drawdowns are measured over the whole run."""
+    result = report.result
+    cfg = result.config
+    lines = {"strategy": result.equity, **{str(c): result.benchmarks[c] for c in result.benchmarks.columns}}
+    daily = {key: _last_per_date(series) for key, series in lines.items()}
+    index = daily["strategy"].index
+    frame = pd.DataFrame({"Date": index})
+    for key, series in daily.items():
+        frame[STYLES[key].name if key in STYLES else key] = series.to_numpy()
+    for key, series in daily.items():
+        name = STYLES[key].name if key in STYLES else key
+        frame[f"{name} drawdown"] = drawdown_series(series.to_numpy())
+    frame["Stock share"] = _last_per_date(result.timeline["asset_pct"]).to_numpy()
+    frame["Guardrail min"] = cfg.guardrail_min
+    frame["Guardrail max"] = cfg.guardrail_max
+    return report.clip(frame.set_index("Date", drop=False)).reset_index(drop=True)
+
+
+def monthly_returns(report: RunReport) -> pd.DataFrame:
+    """Strategy returns per calendar month (columns Jan..Dec) and per year (``Year``), one row per year.
+
+    The first month is measured from the initial capital; months outside the date range are left out.
+    """
+    result = report.result
+    daily = _last_per_date(result.equity)
+    month_end = daily.groupby([daily.index.year, daily.index.month]).last()
+    previous = np.concatenate([[result.config.initial_capital], month_end.to_numpy()[:-1]])
+    returns = pd.Series(month_end.to_numpy() / previous - 1.0, index=month_end.index)
+    year_end = daily.groupby(daily.index.year).last()
+    prev_year = np.concatenate([[result.config.initial_capital], year_end.to_numpy()[:-1]])
+    yearly = pd.Series(year_end.to_numpy() / prev_year - 1.0, index=year_end.index)
+    start = pd.Timestamp(report.start) if report.start else None
+    end = pd.Timestamp(report.end) if report.end else None
+    rows = []
+    for year in yearly.index:
+        row: dict[str, float | int] = {"Year": int(year)}
+        for month, label in enumerate(MONTHS, start=1):
+            first_day = pd.Timestamp(year=int(year), month=month, day=1)
+            outside = (end is not None and first_day > end) or (
+                start is not None and first_day + pd.offsets.MonthEnd(0) < start
+            )
+            row[label] = math.nan if outside else float(returns.get((year, month), math.nan))
+        row["Total"] = float(yearly[year])
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=["Year", *MONTHS, "Total"])
+    return frame[frame[list(MONTHS)].notna().any(axis=1)].reset_index(drop=True)
+
+
+def config_rows(report: RunReport) -> list[tuple[str, object]]:
+    """The configuration as (field, value) rows; ``None`` shown as "none"."""
+    return [(k, "none" if v is None else v) for k, v in report.result.config.to_dict().items()]
+
+
+def labelled_metrics(report: RunReport) -> pd.DataFrame:
+    """The metrics table with a ``Metric`` label column and the ``fmt`` of each row (for number formats)."""
+    table = report.table
+    frame = pd.DataFrame(
+        {
+            "Metric": [metric_info(n).label for n in table.index],
+            **{COLUMN_TITLES.get(c, c): table[c].to_numpy() for c in table.columns},
+        }
+    )
+    frame["key"] = list(table.index)
+    frame["fmt"] = [metric_info(n).fmt for n in table.index]
+    return frame

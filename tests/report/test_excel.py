@@ -1,0 +1,150 @@
+"""Workbooks opened back with openpyxl: sheets, headers, row counts, values, charts, no formulas, safe text."""
+
+from __future__ import annotations
+
+import io
+import math
+from datetime import date
+
+import openpyxl
+import pandas as pd
+import pytest
+from conftest import HOSTILE_NAME, Seeded
+
+from core.metric_table import metric_info
+from core.report.context import run_report_from_store, study_report_from_store
+from core.report.excel_run import run_workbook, runs_workbook, save_workbook
+from core.report.excel_study import study_workbook
+from core.report.transaction_log import COLUMNS
+from storage import Store
+
+
+def _reopen(wb: openpyxl.Workbook) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(io.BytesIO(save_workbook(wb)))
+
+
+def _column(ws, header: str) -> list:
+    headers = [c.value for c in ws[1]]
+    col = headers.index(header) + 1
+    return [r[0] for r in ws.iter_rows(min_row=2, min_col=col, max_col=col, values_only=True)]
+
+
+def same(cells: list, values: list) -> bool:
+    """Workbook numbers equal the run's to the 16 significant digits openpyxl writes (Excel shows 15)."""
+    return cells == pytest.approx(values, rel=1e-15, abs=0, nan_ok=True)
+
+
+def _assert_no_formulas(wb: openpyxl.Workbook) -> None:
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", f"formula in {ws.title}!{cell.coordinate}: {cell.value!r}"
+                if isinstance(cell.value, str):
+                    assert not cell.value.startswith(("=", "+", "-", "@")), f"{ws.title}!{cell.coordinate}"
+
+
+@pytest.fixture(scope="module")
+def run_book(seeded: Seeded):
+    with Store(seeded.url) as store:
+        report = run_report_from_store(store, seeded.run_id)
+    return report, _reopen(run_workbook(report))
+
+
+def test_run_workbook_sheets_headers_and_layout(run_book) -> None:
+    report, wb = run_book
+    assert wb.sheetnames == ["Summary", "Transaction Log", "Trades", "Dividends", "Daily Equity", "Monthly Returns",
+                             "Charts"]  # fmt: skip
+    log = wb["Transaction Log"]
+    assert [c.value for c in log[1]] == list(COLUMNS)
+    assert log.max_row - 1 == len(report.result.timeline)
+    assert log.freeze_panes == "A2"
+    assert log.auto_filter.ref.startswith("A1:")
+    assert log["A2"].number_format == "yyyy-mm-dd"
+    assert log.column_dimensions["Y"].width >= 60  # Decision_Logic is readable
+    assert len(wb["Charts"]._charts) == 3
+    _assert_no_formulas(wb)
+
+
+def test_run_workbook_values_equal_the_run(run_book) -> None:
+    report, wb = run_book
+    tl = report.result.timeline
+    log = wb["Transaction Log"]
+    assert same(_column(log, "Current_Price"), tl["price"].tolist())
+    assert same(_column(log, "Portfolio_Value"), tl["value"].tolist())
+    assert same(_column(log, "Asset_Percentage"), tl["asset_pct"].tolist())
+    assert same(_column(log, "Cash_Balance"), tl["cash"].tolist())
+    statuses = _column(log, "Order_Status")
+    assert statuses.count("FILLED") == len(report.result.trades)
+    trades = wb["Trades"]
+    assert trades.max_row - 1 == len(report.result.trades)
+    assert same(_column(trades, "qty"), report.result.trades["qty"].tolist())
+    assert wb["Dividends"].max_row - 1 == len(report.result.dividends) == 2
+    # Summary metrics: label in A, strategy / buy & hold / static mix in B..D, raw values
+    summary = wb["Summary"]
+    rows = {r[0].value: [c.value for c in r[1:4]] for r in summary.iter_rows() if r[0].value}
+    for name in ("total_return", "sharpe", "max_drawdown", "n_trades"):
+        assert same([rows[metric_info(name).label][0]], [report.result.metrics[name]])
+    bh = report.table.at["total_return", "buy_and_hold"]
+    assert same([rows[metric_info("total_return").label][1]], [bh])
+    assert rows["Dataset SHA-256"][0] == report.dataset.sha256
+    daily = wb["Daily Equity"]
+    assert same(_column(daily, "Strategy")[-1:], [report.result.equity.iloc[-1]])
+
+
+def test_hostile_text_is_inert(run_book) -> None:
+    _, wb = run_book
+    summary = wb["Summary"]
+    values = {r[0].value: r[1] for r in summary.iter_rows() if r[0].value}
+    assert values["Dataset"].value == "'" + HOSTILE_NAME
+    assert values["Dataset"].data_type == "s"
+    assert values["Notes"].value == "'@SUM(1+1)"
+    assert values["Run name"].value.startswith("'+cmd")
+
+
+def test_templates_rows_and_date_range(seeded: Seeded, store: Store) -> None:
+    report = run_report_from_store(store, seeded.run_id)
+    perf = _reopen(run_workbook(report, template="performance"))
+    assert perf.sheetnames == ["Summary", "Daily Equity", "Monthly Returns", "Charts"]
+    assert _reopen(run_workbook(report, template="trades_only")).sheetnames == ["Summary", "Trades"]
+    trades_rows = _reopen(run_workbook(report, rows="trades"))["Transaction Log"]
+    assert trades_rows.max_row - 1 == len(report.result.trades)
+    part = report.with_period(date(2009, 1, 1), date(2009, 12, 31))
+    wb = _reopen(run_workbook(part))
+    tl = report.result.timeline
+    expected = tl[(tl.index >= "2009-01-01") & (tl.index < "2010-01-01")]
+    assert wb["Transaction Log"].max_row - 1 == len(expected)
+    assert same(_column(wb["Transaction Log"], "Current_Price"), expected["price"].tolist())
+    monthly = wb["Monthly Returns"]
+    assert _column(monthly, "Year") == [2009]
+    with pytest.raises(ValueError):
+        run_workbook(report, template="everything")  # type: ignore[arg-type]
+
+
+def test_several_runs_in_one_workbook(seeded: Seeded, store: Store) -> None:
+    reports = [run_report_from_store(store, i) for i in (seeded.run_id, seeded.run_id_2)]
+    wb = _reopen(runs_workbook(reports))
+    assert wb.sheetnames == ["Summary", f"GOOG_{seeded.run_id}", f"GOOG_{seeded.run_id_2}"]
+    assert wb["Summary"].max_row == 3
+    assert same(_column(wb["Summary"], "Sharpe ratio"), [r.result.metrics["sharpe"] for r in reports])
+    assert wb[f"GOOG_{seeded.run_id_2}"].max_row - 1 == len(reports[1].result.timeline)
+    _assert_no_formulas(wb)
+
+
+def test_study_workbook(seeded: Seeded, store: Store) -> None:
+    walk_forward = pd.DataFrame({"fold": [1, 2], "in_sample": [0.8, 0.7], "out_of_sample": [0.5, math.nan]})
+    study = study_report_from_store(store, seeded.study_id, walk_forward=walk_forward)
+    wb = _reopen(study_workbook(study, top_n=3))
+    assert wb.sheetnames == ["Summary", "All Trials", "Top 3", "Heatmap", "Parameter Sensitivity", "Walk-Forward"]
+    trials = wb["All Trials"]
+    assert trials.max_row - 1 == 6
+    headers = [c.value for c in trials[1]]
+    assert {"trigger_up", "trigger_down", "sharpe", "total_return", "cagr"} <= set(headers)
+    top = _column(wb["Top 3"], "sharpe")
+    assert same(top, sorted(study.trials["sharpe"].tolist(), reverse=True)[:3])
+    heat = wb["Heatmap"]
+    assert heat.conditional_formatting  # the colour scale
+    assert heat.max_row - 3 == len(study.trials["param.trigger_down"].unique())
+    assert wb["Parameter Sensitivity"].max_row - 1 == 5  # 3 + 2 values
+    no_wf = _reopen(study_workbook(study_report_from_store(store, seeded.study_id)))
+    assert "Walk-Forward" not in no_wf.sheetnames
+    _assert_no_formulas(wb)

@@ -1,0 +1,59 @@
+"""PDF reports read back with poppler's pdftotext: KPIs, sections, page numbers and page sizes."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import Seeded
+
+from core.metric_table import format_metric
+from core.report.context import run_report_from_store, study_report_from_store
+from core.report.pdf import KPI_METRICS, run_pdf, study_pdf
+from storage import Store
+
+pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils (.ci/run installs it)")
+
+
+def _text(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True).stdout
+
+
+def _page_size(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "size.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True, text=True).stdout
+    return next(line for line in info.splitlines() if line.startswith("Page size"))
+
+
+def test_run_pdf_contains_the_kpis(seeded: Seeded, store: Store, tmp_path: Path) -> None:
+    report = run_report_from_store(store, seeded.run_id)
+    pdf = run_pdf(report)
+    assert pdf is not None and pdf.startswith(b"%PDF")
+    text = _text(pdf, tmp_path)
+    for name in KPI_METRICS:
+        for column in ("strategy", "buy_and_hold", "static_mix"):
+            assert format_metric(name, report.table.at[name, column]) in text, (name, column)
+    for heading in ("Key figures against the benchmarks", "Charts", "Trades", "Metric definitions"):
+        assert heading in text
+    assert report.dataset.sha256 in text
+    assert "Page 1 of" in text
+    assert "A4" in _page_size(pdf, tmp_path)
+    assert "letter" in _page_size(run_pdf(report, page_size="letter") or b"", tmp_path).lower()
+
+
+def test_study_pdf_has_top_n_heatmap_and_walk_forward(seeded: Seeded, store: Store, tmp_path: Path) -> None:
+    import pandas as pd
+
+    walk_forward = pd.DataFrame({"fold": [1, 2], "in_sample": [0.81, 0.7], "out_of_sample": [0.52, 0.4]})
+    study = study_report_from_store(store, seeded.study_id, walk_forward=walk_forward)
+    text = _text(study_pdf(study, top_n=4) or b"", tmp_path)
+    best = study.top(1)["sharpe"].iloc[0]
+    assert "Top 4 trials by sharpe" in text
+    assert f"{best:.4g}" in text
+    assert "Heatmap" in text and "Parameter sensitivity" in text and "Robustness" in text
+    assert "Walk-forward results" in text and "0.52" in text
