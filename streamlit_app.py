@@ -7,6 +7,7 @@ import streamlit as st
 
 from app.store_access import guard_store_errors
 from pages.backtest import backtest_page
+from pages.positions import positions_page
 from pages.runs import runs_page
 
 st.set_page_config(page_title="Volatility Balancing Lab", page_icon=":material/balance:", layout="wide")
@@ -26,6 +27,12 @@ navigation = st.navigation(
             default=True,
         ),
         st.Page(guard_store_errors(runs_page), title="Runs", icon=":material/history:", url_path="saved-runs"),
+        st.Page(
+            guard_store_errors(positions_page),
+            title="Positions",
+            icon=":material/account_balance:",
+            url_path="my-positions",
+        ),
     ]
 )
 navigation.run()

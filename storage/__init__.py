@@ -1,4 +1,5 @@
-"""Run store: persistence for datasets, backtest runs, optimisation studies and trials, presets and the audit log.
+"""Run store: persistence for datasets, backtest runs, optimisation studies and trials, presets, the audit log and
+positions held for real (``Store.positions``).
 
 Pages, the CLI and workers use only :class:`Store` (see :mod:`storage.store` for an example) and the value objects
 and errors exported here, never database sessions. Databases: a SQLite file (default ``var/vbl.sqlite3``, or
@@ -17,6 +18,21 @@ from storage.errors import (
     StoreReadOnly,
     StoreSchemaError,
     StoreUnavailable,
+)
+from storage.positions import (
+    ORDER_STATUSES,
+    POSITION_STATUSES,
+    AnchorChangeRecord,
+    CashFlowRecord,
+    DividendRecord,
+    EventRecord,
+    FillRecord,
+    FillRejected,
+    FillResult,
+    OrderRecord,
+    PositionHistory,
+    PositionRecord,
+    PositionsAPI,
 )
 from storage.presets import DEFAULT_PRESETS
 from storage.runs import RUN_SORT_KEYS, RerunCheck
@@ -38,17 +54,30 @@ from storage.values import (
 __all__ = [
     "DEFAULT_PRESETS",
     "ENV_VAR",
+    "ORDER_STATUSES",
+    "POSITION_STATUSES",
     "RUN_SORT_KEYS",
     "STUDY_STATUSES",
     "STUDY_TRANSITIONS",
     "TRIAL_SORT_KEYS",
     "TRIAL_STATUSES",
+    "AnchorChangeRecord",
     "AuditEntry",
+    "CashFlowRecord",
     "ConflictError",
     "DatasetFrames",
     "DatasetInfo",
+    "DividendRecord",
+    "EventRecord",
+    "FillRecord",
+    "FillRejected",
+    "FillResult",
     "FrozenMap",
     "NotFound",
+    "OrderRecord",
+    "PositionHistory",
+    "PositionRecord",
+    "PositionsAPI",
     "Preset",
     "RerunCheck",
     "RunFilter",

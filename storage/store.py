@@ -29,6 +29,7 @@ from storage.datasets import DatasetsMixin
 from storage.errors import StoreError, StoreSchemaError
 from storage.migrate import missing_tables, upgrade
 from storage.models import audit_log
+from storage.positions import PositionsAPI
 from storage.presets import PresetsMixin
 from storage.runs import RunsMixin
 from storage.studies import StudiesMixin
@@ -72,6 +73,11 @@ class Store(DatasetsMixin, RunsMixin, StudiesMixin, PresetsMixin):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def positions(self) -> PositionsAPI:
+        """Positions held for real: state, orders, fills, dividends, cash flows, anchor changes, timeline."""
+        return PositionsAPI(self)
 
     def close(self) -> None:
         """Close this process's pooled connections to the database (a later call reconnects)."""
