@@ -1,0 +1,121 @@
+"""What the analyst is working on, shared by every page: the active dataset, configuration and period.
+
+They live in ``st.session_state`` so they survive page changes. Datasets are either bundled samples or datasets in
+the run store (CSV uploads and Yahoo downloads are saved there first, so every dataset has one identity and works
+offline later). The backtest of the active dataset and configuration is cached, so the analysis pages (trades,
+risk, regimes, robustness) share one simulation instead of re-running it on every page.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+import pandas as pd
+import streamlit as st
+
+from app.data import DEFAULT_SAMPLE, load_sample_data
+from app.store_access import get_store, store_url
+from core import SimulationResult, StrategyConfig, simulate
+from core.data import MarketData
+
+_DATASET = "vbl_active_dataset"
+_CONFIG = "vbl_active_config"
+_PERIOD = "vbl_active_period"
+
+
+@dataclass(frozen=True)
+class DatasetRef:
+    """Which dataset: a bundled sample (``kind="sample"``, ``key`` = "GOOG") or a stored one (``key`` = its id)."""
+
+    kind: Literal["sample", "stored"]
+    key: str | int
+
+    @property
+    def token(self) -> str:
+        """A stable string for cache keys and widget keys."""
+        return f"{self.kind}:{self.key}"
+
+
+def active_dataset() -> DatasetRef:
+    """The dataset the pages work on (default: the bundled GOOG sample)."""
+    return st.session_state.get(_DATASET, DatasetRef("sample", DEFAULT_SAMPLE))
+
+
+def set_active_dataset(ref: DatasetRef) -> None:
+    """Make ``ref`` the active dataset for every page; the period is reset to the whole dataset."""
+    st.session_state[_DATASET] = ref
+    st.session_state.pop(_PERIOD, None)
+
+
+@st.cache_data(show_spinner="Loading the dataset from the run store…", max_entries=16)
+def _load_stored(url: str, dataset_id: int) -> MarketData:
+    return get_store().load_market_data(dataset_id)
+
+
+def load_dataset(ref: DatasetRef) -> MarketData:
+    """The full dataset behind ``ref`` (cached; a copy the caller may modify). Raises DataError / StoreError."""
+    if ref.kind == "sample":
+        return load_sample_data(str(ref.key))
+    return _load_stored(store_url(), int(ref.key))
+
+
+def active_config() -> StrategyConfig:
+    """The configuration the pages work on (default: the product defaults)."""
+    data = st.session_state.get(_CONFIG)
+    return StrategyConfig.from_dict(data) if data else StrategyConfig()
+
+
+def set_active_config(config: StrategyConfig) -> None:
+    """Make ``config`` the active configuration (stored as a plain dict so it survives reruns unchanged)."""
+    st.session_state[_CONFIG] = config.to_dict()
+
+
+def active_period() -> tuple[date, date] | None:
+    """The date range to simulate (inclusive), or None for the whole dataset."""
+    return st.session_state.get(_PERIOD)
+
+
+def set_active_period(period: tuple[date, date] | None) -> None:
+    """Restrict every page to ``period`` (inclusive dates), or None for the whole dataset."""
+    if period is None:
+        st.session_state.pop(_PERIOD, None)
+    else:
+        st.session_state[_PERIOD] = period
+
+
+def select_period(data: MarketData, period: tuple[date, date] | None) -> MarketData:
+    """``data`` cut to ``period`` (inclusive dates); dividends outside it are dropped with the bars."""
+    if period is None:
+        return data
+    start, end = pd.Timestamp(period[0]), pd.Timestamp(period[1]) + pd.Timedelta(days=1)
+    index = data.prices.index
+    naive = index.tz_localize(None) if index.tz is not None else index
+    mask = (naive >= start) & (naive < end)
+    divs = data.dividends
+    if len(divs):
+        ex = pd.to_datetime(divs["ex_date"])
+        divs = divs[(ex >= start) & (ex < end)]
+    return dataclasses.replace(data, prices=data.prices[mask], dividends=divs)
+
+
+@st.cache_data(show_spinner="Running the backtest…", max_entries=32)
+def _simulate(token: str, period: tuple[date, date] | None, config_json: str, _data: MarketData) -> SimulationResult:
+    # Keyed by dataset identity, period and the configuration's JSON; the data itself is not hashed (leading "_").
+    cut = select_period(_data, period)
+    return simulate(cut.prices, StrategyConfig.from_dict(json.loads(config_json)), cut.dividends)
+
+
+def active_data() -> MarketData:
+    """The active dataset cut to the active period."""
+    return select_period(load_dataset(active_dataset()), active_period())
+
+
+def active_result() -> SimulationResult:
+    """The backtest of the active dataset, period and configuration (cached across pages and reruns)."""
+    ref = active_dataset()
+    config = active_config()
+    return _simulate(ref.token, active_period(), json.dumps(config.to_dict(), sort_keys=True), load_dataset(ref))
