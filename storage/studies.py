@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import timedelta
 from typing import Any, Literal
 
 import pandas as pd
@@ -248,6 +249,25 @@ class StudiesMixin(StoreBase):
                 "written; save with on_conflict='ignore' to skip them or 'update' to overwrite them"
             ) from exc
 
+    def study_rate(self, study_id: int, *, window_s: float = 120.0) -> float | None:
+        """Trials stored per second over the batches written in the last ``window_s`` seconds (``None`` with
+        fewer than two batches in the window). Progress displays derive the ETA from it."""
+        since = utcnow() - timedelta(seconds=window_s)
+        query = (
+            sa.select(trials.c.created_at, sa.func.count())
+            .where(trials.c.study_id == study_id, trials.c.created_at >= since)
+            .group_by(trials.c.created_at)
+            .order_by(trials.c.created_at)
+        )
+        batches = self._read(lambda conn: conn.execute(query).all())
+        if len(batches) < 2:
+            return None
+        seconds = (batches[-1][0] - batches[0][0]).total_seconds()
+        if seconds <= 0:
+            return None
+        # The first batch's trials were computed before the window's first timestamp: count only the later ones.
+        return sum(int(n) for _, n in batches[1:]) / seconds
+
     def count_trials(self, study_id: int, status: str | None = None) -> int:
         """Number of stored trials of the study (optionally of one status)."""
         query = sa.select(sa.func.count()).select_from(trials).where(trials.c.study_id == study_id)
@@ -259,6 +279,18 @@ class StudiesMixin(StoreBase):
         """Indices of the trials already stored (a resumed study skips these)."""
         query = sa.select(trials.c.trial_index).where(trials.c.study_id == study_id)
         return set(self._read(lambda conn: conn.execute(query).scalars().all()))
+
+    def get_trials(self, study_id: int, indices: Iterable[int]) -> list[TrialRecord]:
+        """The stored trials with these indices, in the order asked (indices not stored are left out)."""
+        wanted = [int(i) for i in indices]
+        if not wanted:
+            return []
+        rows: dict[int, Any] = {}
+        for start in range(0, len(wanted), 500):  # stay below every driver's bound-parameter limit
+            chunk = wanted[start : start + 500]
+            query = sa.select(trials).where(trials.c.study_id == study_id, trials.c.trial_index.in_(chunk))
+            rows.update((r.trial_index, r) for r in self._read(lambda conn, q=query: conn.execute(q).all()))
+        return [_trial(rows[i]) for i in wanted if i in rows]
 
     def iter_trials(
         self, study_id: int, *, status: str | None = None, batch_size: int = 1000
@@ -277,16 +309,7 @@ class StudiesMixin(StoreBase):
                 query = query.where(trials.c.status == status)
             rows = self._read(lambda conn, q=query: conn.execute(q).all())
             for row in rows:
-                yield TrialRecord(
-                    study_id=row.study_id,
-                    index=row.trial_index,
-                    params=FrozenMap(codec.loads(row.params)),
-                    metrics=FrozenMap(codec.loads(row.metrics)),
-                    status=row.status,
-                    error=row.error,
-                    duration_s=row.duration_s,
-                    created_at=aware(row.created_at),
-                )
+                yield _trial(row)
             if len(rows) < batch_size:
                 return
             after = rows[-1].trial_index
@@ -333,6 +356,19 @@ class StudiesMixin(StoreBase):
             if limit is not None:
                 frame = frame.head(limit)
         return frame
+
+
+def _trial(row: Any) -> TrialRecord:
+    return TrialRecord(
+        study_id=row.study_id,
+        index=row.trial_index,
+        params=FrozenMap(codec.loads(row.params)),
+        metrics=FrozenMap(codec.loads(row.metrics)),
+        status=row.status,
+        error=row.error,
+        duration_s=row.duration_s,
+        created_at=aware(row.created_at),
+    )
 
 
 def _counts(conn: Connection, study_id: int) -> dict[str, int]:
