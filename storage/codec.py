@@ -70,6 +70,7 @@ def from_jsonable(value: Any) -> Any:
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+_TAG_LITERALS = tuple((_ENCODER.encode({"$f": name}), name) for name in ("NaN", "Infinity", "-Infinity"))
 
 
 def dumps(value: Any) -> str:
@@ -91,10 +92,18 @@ def loads_many(texts: list[str]) -> list[Any]:
     """Parse many JSON texts at once (one C-level parse; much faster than a loop for 100,000 rows)."""
     if not texts:
         return []
-    parsed = json.loads("[" + ",".join(texts) + "]")
-    if any('"$f"' in t for t in texts):
-        return [from_jsonable(v) for v in parsed]
-    return parsed
+    joined = "[" + ",".join(texts) + "]"
+    if '"$f"' not in joined:
+        return json.loads(joined)
+    # The encoder writes a tag in exactly one compact form, and quotes inside string values are escaped, so the
+    # unescaped sequence can only be a tag: turn tags into JSON's NaN/Infinity literals, which the C parser reads
+    # natively, instead of walking 100,000 parsed rows in Python.
+    literal = joined
+    for tag, number in _TAG_LITERALS:
+        literal = literal.replace(tag, number)
+    if '"$f"' not in literal:
+        return json.loads(literal)
+    return [from_jsonable(v) for v in json.loads(joined)]
 
 
 def finite_or_none(value: Any) -> float | None:
