@@ -187,13 +187,13 @@ NAN = math.nan
 NO_PAY_DAY = 2**62  # sentinel: no receivable pending
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def fee_for(notional, p):
     """Commission for one order: ``max(commission_rate·notional, commission_min)``."""
     return max(p[P_COMMISSION] * notional, p[P_COMMISSION_MIN])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def execution_price(price, side, p):
     """Fill price with slippage: buys at ``P·(1+s)``, sells at ``P·(1−s)``."""
     s = p[P_SLIPPAGE_BPS] * 1e-4
@@ -202,7 +202,7 @@ def execution_price(price, side, p):
     return price * (1.0 - s)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def quantity_to_bound(g, side, price, px, shares, value, p):
     """Signed quantity whose fill at ``px`` (fee included) leaves the stock share exactly at ``g`` (step 7).
 
@@ -217,7 +217,7 @@ def quantity_to_bound(g, side, price, px, shares, value, p):
     return q
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def apply_hard_limits(q, side, price, px, shares, cash, value, p):
     """Step 8 in order: no shorting, no margin, ``max_trade_pct``, whole shares. Returns ``(q, reason, flags)``."""
     c = p[P_COMMISSION]
@@ -258,7 +258,7 @@ def apply_hard_limits(q, side, price, px, shares, cash, value, p):
     return q, REASON_NONE, flags
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def trigger_levels(anchor, p):
     """The prices at which step 4 fires, tolerance included: ``(sell at or above, buy at or below)``."""
     return (
@@ -278,7 +278,7 @@ def trigger_side(price, anchor, p):
     return 0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def band_side(pct, p):
     """Step 6: the side of the order that brings ``asset_pct`` back inside the guardrails (0 when inside)."""
     if pct > p[P_GMAX] + BAND_TOLERANCE:
@@ -288,7 +288,7 @@ def band_side(pct, p):
     return 0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def decide_order(price, shares, cash, receivable, anchor, p):
     """One evaluation at ``price`` (steps 4–9) for an account that may trade now.
 
