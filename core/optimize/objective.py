@@ -18,26 +18,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.analysis.directions import METRIC_DIRECTION, direction
 from core.engine import METRIC_NAMES
 from core.errors import ConfigError
 
-# Metrics that are better when smaller; every other metric is better when larger.
-MINIMIZE: frozenset[str] = frozenset(
-    {
-        "volatility",
-        "max_drawdown_days",
-        "n_trades",
-        "n_buys",
-        "n_sells",
-        "n_rebalances",
-        "total_commission",
-        "turnover",
-        "withholding_tax",
-        "n_skipped_min_notional",
-        "n_trimmed",
-        "n_blocked",
-    }
-)
+# Metrics that are better when smaller; one source of truth with the analysis functions.
+MINIMIZE: frozenset[str] = frozenset(name for name, sign in METRIC_DIRECTION.items() if sign < 0)
 
 
 class ObjectiveError(ConfigError):
@@ -52,11 +38,6 @@ def check_metric(name: str) -> str:
         hint = f"did you mean {' or '.join(close)}?" if close else f"metrics: {', '.join(METRIC_NAMES)}"
         raise ObjectiveError(f"unknown metric {name!r}; {hint}")
     return key
-
-
-def direction(metric: str) -> int:
-    """+1 when larger is better, -1 when smaller is better."""
-    return -1 if metric in MINIMIZE else 1
 
 
 def _column(metrics: Mapping[str, Any] | pd.DataFrame, name: str) -> np.ndarray:

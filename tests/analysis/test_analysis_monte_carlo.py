@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import random_walk
+from analysis_helpers import random_walk
 
 from core import StrategyConfig, simulate_many
 from core.analysis import bootstrap_paths, monte_carlo, stationary_bootstrap_indices

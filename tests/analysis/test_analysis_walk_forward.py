@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import random_walk
+from analysis_helpers import random_walk
 
 from core import StrategyConfig, simulate, simulate_many
 from core.analysis import walk_forward, walk_forward_folds

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_prices, trial_tuples
+from optimize_helpers import make_prices, trial_tuples
 
 from core.config import StrategyConfig
 from core.engine import prepare

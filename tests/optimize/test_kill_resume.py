@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from conftest import trial_tuples
+from optimize_helpers import trial_tuples
 
 from core.config import StrategyConfig
 from core.optimize import Objective, SearchSpace, create_study, run_study, start_worker

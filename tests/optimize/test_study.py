@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_prices, trial_tuples
+from optimize_helpers import make_prices, trial_tuples
 
 from core.config import StrategyConfig
 from core.engine import METRIC_NAMES, simulate_many

@@ -5,30 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pandas as pd
 import pytest
+from report_helpers import GRID, HOSTILE_NAME, Seeded
 
 from core import StrategyConfig, simulate, simulate_many
 from core.data import MarketData, load_sample
 from storage import Store, TrialInput
 from storage.database import dispose_engine
-
-HOSTILE_NAME = '=HYPERLINK("x")'
-GRID = {"trigger_up": (0.02, 0.03, 0.05), "trigger_down": (0.02, 0.04)}
-
-
-@dataclass(frozen=True)
-class Seeded:
-    """What the store fixture saved."""
-
-    url: str
-    data: MarketData
-    dataset_id: int
-    run_id: int
-    run_id_2: int
-    study_id: int
 
 
 def _data() -> MarketData:

@@ -9,7 +9,7 @@ import math
 
 import pandas as pd
 import pytest
-from conftest import Seeded
+from report_helpers import Seeded
 
 from core.report.bundle import (
     BundleError,

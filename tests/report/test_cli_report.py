@@ -8,7 +8,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import Seeded
+from report_helpers import Seeded
 
 from core.cli import main
 from storage import Store

@@ -9,7 +9,7 @@ from datetime import date
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import HOSTILE_NAME, Seeded
+from report_helpers import HOSTILE_NAME, Seeded
 
 from core.metric_table import metric_info
 from core.report.context import run_report_from_store, study_report_from_store

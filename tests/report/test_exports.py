@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Seeded
+from report_helpers import Seeded
 
 from core.report.context import run_report_from_store, study_report_from_store
 from core.report.exports import MIME, run_export, runs_export, study_export

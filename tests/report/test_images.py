@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import Seeded
+from report_helpers import Seeded
 
 from core.figures import RUN_CHARTS, run_figures
 from core.report import images

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import Seeded
+from report_helpers import Seeded
 
 from core.metric_table import format_metric
 from core.report.context import run_report_from_store, study_report_from_store
