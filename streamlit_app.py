@@ -6,6 +6,7 @@ This file only frames the app and routes between pages; each page is one functio
 import streamlit as st
 
 from app.store_access import guard_store_errors
+from pages import audit, backtest, data, home
 from pages.backtest import backtest_page
 from pages.positions import positions_page
 from pages.runs import runs_page
@@ -20,11 +21,20 @@ st.set_page_config(page_title="Volatility Balancing Lab", page_icon=":material/b
 navigation = st.navigation(
     [
         st.Page(
+            guard_store_errors(home.home_page),
+            title="Home",
+            icon=":material/home:",
+            url_path=home.URL_PATH,
+            default=True,
+        ),
+        st.Page(
+            guard_store_errors(data.data_page), title="Data", icon=":material/database:", url_path=data.URL_PATH
+        ),
+        st.Page(
             guard_store_errors(backtest_page),
             title="Backtest",
             icon=":material/query_stats:",
-            url_path="run-backtest",
-            default=True,
+            url_path=backtest.URL_PATH,
         ),
         st.Page(guard_store_errors(runs_page), title="Runs", icon=":material/history:", url_path="saved-runs"),
         st.Page(
@@ -32,6 +42,12 @@ navigation = st.navigation(
             title="Positions",
             icon=":material/account_balance:",
             url_path="my-positions",
+        ),
+        st.Page(
+            guard_store_errors(audit.audit_page),
+            title="Audit log",
+            icon=":material/fact_check:",
+            url_path=audit.URL_PATH,
         ),
     ]
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
@@ -73,3 +74,27 @@ def render_problem(what: str, error: Exception, todo: str = "") -> None:
     """
     text = f"**{what}.** {error}"
     st.error(f"{text}\n\n{todo}" if todo else text, icon=":material/error:")
+
+
+# --- charts and exports (issue 5) -----------------------------------------------------------------------------------
+
+
+def show_chart(fig: Any, key: str) -> None:
+    """Draw a Plotly figure full width with the project's toolbar (its camera button saves a 2x PNG)."""
+    from core.report.images import PLOTLY_TOOLBAR_CONFIG
+
+    st.plotly_chart(fig, key=key, config=PLOTLY_TOOLBAR_CONFIG)
+
+
+def record_export(store: Any, entity: str, entity_id: Any, details: Mapping[str, Any]) -> None:
+    """Write an ``export`` line to the audit log; a store failure never breaks the download itself.
+
+    Called from download callbacks, which may run outside the page script (lazy ``st.download_button`` data), so it
+    must not draw anything and must not raise.
+    """
+    if store is None:
+        return
+    try:
+        store.record_audit("export", entity, entity_id, dict(details))
+    except Exception:  # the user already has the file; a missing audit line is not worth a crash
+        return

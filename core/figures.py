@@ -183,7 +183,8 @@ def price_anchor_figure(timeline: pd.DataFrame, trades: pd.DataFrame | None = No
             hovertemplate="%{y:,.2f}",
         )
     )
-    for column, label in (("sell_trigger_price", "Sell trigger"), ("buy_trigger_price", "Buy trigger")):
+    # The sell trigger is drawn second and filled down to the buy trigger: the shaded band is where nothing trades.
+    for column, label in (("buy_trigger_price", "Buy trigger"), ("sell_trigger_price", "Sell trigger")):
         fig.add_trace(
             go.Scatter(
                 x=timeline.index,
@@ -191,6 +192,8 @@ def price_anchor_figure(timeline: pd.DataFrame, trades: pd.DataFrame | None = No
                 name=label,
                 mode="lines",
                 line={"color": "#9aa5b1", "width": 0.8, "dash": "dot", "shape": "hv"},
+                fill="tonexty" if column == "sell_trigger_price" else None,
+                fillcolor=BAND_COLOR,
                 hovertemplate="%{y:,.2f}",
             )
         )
@@ -205,7 +208,9 @@ def price_anchor_figure(timeline: pd.DataFrame, trades: pd.DataFrame | None = No
                         name=side.capitalize() + "s",
                         mode="markers",
                         marker={"symbol": symbol, "color": color, "size": 7},
-                        hovertemplate="%{y:,.2f}",
+                        # the engine's plain-language reason, so hovering a marker says why the order was placed
+                        customdata=rows["reason"].astype(str).to_numpy() if "reason" in rows else None,
+                        hovertemplate="%{y:,.2f}<br>%{customdata}" if "reason" in rows else "%{y:,.2f}",
                     )
                 )
     return _layout(fig, height=420, yaxis={"title": "Price", "tickformat": ",.2f"})
@@ -231,6 +236,113 @@ def heatmap_figure(
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         xaxis={"title": x_label, "type": "category"},
         yaxis={"title": y_label, "type": "category"},
+    )
+    return fig
+
+
+# --- data and event charts for the app (issue 5) -------------------------------------------------------------------
+
+
+def candlestick_figure(prices: pd.DataFrame, *, title: str = "") -> go.Figure:
+    """OHLC candles with volume bars underneath (a close line when the data has no open/high/low).
+
+    Args:
+        prices: ``MarketData.prices`` (``close``; optional ``open``, ``high``, ``low``, ``volume``).
+        title: shown above the chart; empty for none.
+    """
+    from plotly.subplots import make_subplots
+
+    has_volume = "volume" in prices and prices["volume"].notna().any()
+    fig = make_subplots(
+        rows=2 if has_volume else 1,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.03,
+        row_heights=[0.75, 0.25] if has_volume else [1.0],
+    )
+    if {"open", "high", "low"} <= set(prices.columns):
+        fig.add_trace(
+            go.Candlestick(
+                x=prices.index,
+                open=prices["open"],
+                high=prices["high"],
+                low=prices["low"],
+                close=prices["close"],
+                name="Price",
+                increasing_line_color=BUY_COLOR,
+                decreasing_line_color=SELL_COLOR,
+            ),
+            row=1,
+            col=1,
+        )
+    else:
+        fig.add_trace(
+            go.Scatter(x=prices.index, y=prices["close"], name="Close", mode="lines", line={"color": "#222222"}),
+            row=1,
+            col=1,
+        )
+    if has_volume:
+        fig.add_trace(
+            go.Bar(
+                x=prices.index, y=prices["volume"], name="Volume", marker_color="#9aa5b1", hovertemplate="%{y:,.0f}"
+            ),
+            row=2,
+            col=1,
+        )
+        fig.update_yaxes(title_text="Volume", row=2, col=1)
+    fig.update_layout(
+        template="plotly_white",
+        height=480,
+        margin={"l": 10, "r": 10, "t": 40 if title else 30, "b": 10},
+        title=title or None,
+        hovermode="x unified",
+        showlegend=False,
+        xaxis_rangeslider_visible=False,
+    )
+    fig.update_yaxes(title_text="Price", row=1, col=1)
+    return fig
+
+
+EVENT_COLORS: dict[str, str] = {
+    "order_filled": BUY_COLOR,
+    "threshold_crossed": STYLES[STRATEGY].color,
+    "order_trimmed_guardrail": "#e07b39",
+    "order_rejected_min": "#7f8a99",
+    "order_blocked": SELL_COLOR,
+    "auto_guardrail_rebalance": "#8e44ad",
+    "daily_cap_reached": "#b7950b",
+}
+
+
+def event_timeline_figure(events: pd.DataFrame) -> go.Figure:
+    """One marker per engine event, a row per event type; hovering shows the engine's message.
+
+    Args:
+        events: columns ``timestamp``, ``type`` (an ``EventType`` value) and ``message``, one row per event.
+    """
+    fig = go.Figure()
+    for kind, rows in events.groupby("type", sort=False):
+        kind = str(kind)
+        fig.add_trace(
+            go.Scatter(
+                x=rows["timestamp"],
+                y=[kind.replace("_", " ")] * len(rows),
+                name=kind.replace("_", " "),
+                mode="markers",
+                marker={"color": EVENT_COLORS.get(kind, "#444444"), "size": 7, "symbol": "line-ns-open"},
+                customdata=rows["message"].astype(str).to_numpy(),
+                hovertemplate="%{x}<br>%{customdata}<extra></extra>",
+            )
+        )
+    height = max(220, 60 + 36 * events["type"].nunique()) if len(events) else 220
+    fig.update_layout(
+        template="plotly_white",
+        height=height,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        hovermode="closest",
+        showlegend=False,
+        yaxis={"type": "category", "title": None},
+        xaxis={"title": None},
     )
     return fig
 

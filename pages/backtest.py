@@ -1,22 +1,61 @@
-"""The Backtest page: the default strategy on a bundled price history, next to its two benchmarks.
+"""The Backtest page: pick a dataset, edit every setting (or load a preset), and read the run.
 
-One function, :func:`backtest_page`, registered with ``st.navigation`` in ``streamlit_app.py``.
+One function, :func:`backtest_page`, registered with ``st.navigation`` in ``streamlit_app.py`` under
+:data:`URL_PATH`. The backtest itself is ``app.state.active_result()`` (cached per dataset, period and settings),
+so the analysis pages show the same run. The page only wires widgets to the core, the report exports and the store.
 """
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
 
-from app.data import DEFAULT_SAMPLE, load_sample_data, samples
+from app.config_form import config_form, load_into_form
+from app.dataset_picker import dataset_picker, period_picker
+from app.state import (
+    active_config,
+    active_data,
+    active_dataset,
+    active_period,
+    active_result,
+    load_dataset,
+    set_active_config,
+)
 from app.store_access import open_store_or_report, parse_tags, store_errors
-from app.widgets import backtest_kpis, metric_label, render_kpis, render_problem
-from core import ConfigError, DataError, SimulationResult, StrategyConfig, simulate
+from app.widgets import backtest_kpis, metric_label, record_export, render_kpis, render_problem, show_chart
+from core import ConfigError, DataError, SimulationResult, StrategyConfig
 from core.data import MarketData
-from core.figures import drawdown_figure, equity_figure
+from core.figures import (
+    drawdown_figure,
+    equity_figure,
+    event_timeline_figure,
+    price_anchor_figure,
+    stock_share_figure,
+)
 from core.metric_table import COLUMN_TITLES, RETURN_AND_RISK, format_metric, metrics_table
+from core.report.bundle import CSV_TABLES
+from core.report.context import DatasetMeta, RunReport
+from core.report.exports import run_export
+from storage import Store, StoreError
+
+URL_PATH = "run-backtest"
+FORM_PREFIX = "cfg"
+_SAVED = "backtest_saved_runs"  # result token -> run id saved in this session (exports then name the run)
+_IMAGES = "backtest_chart_images"  # the chart images prepared last: {"token", "chart", "png", "svg"}
+_FLASH = "backtest_preset_flash"
+
+CHARTS: dict[str, str] = {
+    "price_anchor": "Price, anchor and triggers",
+    "equity": "Account value",
+    "drawdown": "Drawdown",
+    "stock_share": "Stock share",
+    "events": "Event timeline",
+}
+TRADES_ONLY, ALL_EVALUATIONS = "Trades only", "All evaluations"
 
 
 def settings_summary(config: StrategyConfig) -> str:
@@ -34,7 +73,7 @@ def settings_summary(config: StrategyConfig) -> str:
 def comparison_frame(result: SimulationResult, timezone: str) -> pd.DataFrame:
     """Return and risk figures of the strategy, buy-and-hold and the static mix as display strings."""
     table = metrics_table(result, timezone).loc[list(RETURN_AND_RISK)]
-    shown = pd.DataFrame(
+    return pd.DataFrame(
         {
             COLUMN_TITLES[column]: [
                 format_metric(name, value) if math.isfinite(value) or column == "strategy" else ""
@@ -44,7 +83,34 @@ def comparison_frame(result: SimulationResult, timezone: str) -> pd.DataFrame:
         },
         index=pd.Index([metric_label(name) for name in table.index], name="Metric"),
     )
-    return shown
+
+
+def events_frame(
+    result: SimulationResult, scope: str = ALL_EVALUATIONS, types: list[str] | None = None
+) -> pd.DataFrame:
+    """The engine's events as a table (``timestamp, type, message``), optionally trades only or some types only.
+
+    "Trades only" keeps the ``order_filled`` events; ``types`` (event type values) narrows further, empty = all.
+    """
+    frame = pd.DataFrame(
+        {
+            "timestamp": [e.timestamp for e in result.events],
+            "type": [str(e.type.value) for e in result.events],
+            "message": [e.message for e in result.events],
+        }
+    )
+    if scope == TRADES_ONLY:
+        frame = frame[frame["type"] == "order_filled"]
+    if types:
+        frame = frame[frame["type"].isin(types)]
+    return frame.reset_index(drop=True)
+
+
+def result_token(config: StrategyConfig) -> str:
+    """Identifies the run on screen (dataset, period, settings): prepared images and saved ids belong to one run."""
+    return json.dumps(
+        [active_dataset().token, str(active_period()), config.to_dict()], sort_keys=True, default=str
+    )
 
 
 def _trade_columns(trades: pd.DataFrame) -> dict[str, object]:
@@ -69,54 +135,138 @@ def _trade_columns(trades: pd.DataFrame) -> dict[str, object]:
 
 
 def backtest_page() -> None:
-    """Pick a bundled dataset, run the default strategy on it and show metrics, equity, drawdown and trades."""
+    """Dataset, presets, settings form, then KPI cards, charts, events, tables, save and export."""
     st.title("Backtest")
     st.caption(
-        "The volatility-balancing strategy with its default settings: sell part of the stock when the price rises "
-        "past the trigger above the anchor, buy when it falls past the one below, and keep the stock share inside "
-        "the guardrails. Buy & hold puts all capital in the stock on day one; the static mix keeps the starting "
-        "split and never trades."
+        "The volatility-balancing strategy: sell part of the stock when the price rises past the trigger above the "
+        "anchor (the price of the last trade), buy when it falls past the one below, and keep the stock share "
+        "inside the guardrails. Buy & hold puts all capital in the stock on day one; the static mix keeps the "
+        "starting split and never trades. Results follow every change of the settings."
     )
 
-    catalogue = samples()
-    keys = list(catalogue)
-    key = st.selectbox(
-        "Dataset",
-        keys,
-        index=keys.index(DEFAULT_SAMPLE) if DEFAULT_SAMPLE in keys else 0,
-        format_func=lambda k: catalogue[k].name,
-        key="backtest_dataset",
-    )
-    info = catalogue[key]
-    st.caption(
-        f"{info.description} {info.period}, {info.rows:,} bars. Dividends: {info.dividends}. "
-        f"Source: {info.origin}; licence: {info.licence}."
-    )
-
+    dataset_picker("backtest_dataset")
     try:
-        data = load_sample_data(key)
-    except DataError as exc:
+        period_picker(load_dataset(active_dataset()), "backtest_period")
+        data = active_data()
+    except (DataError, StoreError) as exc:
         render_problem(
-            f"The {key} dataset could not be loaded",
+            "The dataset could not be loaded",
             exc,
-            "Restore the project's data/ folder (a fresh checkout has it) or choose another dataset.",
+            "Restore the project's data/ folder (a fresh checkout has it), or choose another dataset.",
         )
         return
-
-    config = StrategyConfig()
-    try:
-        result = simulate(data.prices, config, data.dividends if len(data.dividends) else None)
-    except (DataError, ConfigError) as exc:
-        render_problem(
-            f"The backtest on {key} could not run",
-            exc,
-            "The bundled data and the default settings should always work together: choose another dataset and "
-            "report this one.",
+    if len(data.prices) < 2:
+        st.error(
+            "**The period holds fewer than 2 bars.** A backtest needs at least two: choose a longer period.",
+            icon=":material/error:",
         )
+        return
+    st.caption(
+        f"{data.name}: {len(data.prices):,} bars, {data.prices.index[0]:%Y-%m-%d} – "
+        f"{data.prices.index[-1]:%Y-%m-%d}, {len(data.dividends):,} dividends, price basis {data.price_basis}."
+    )
+
+    store = open_store_or_report("Runs cannot be saved and presets cannot be used: the run store is not available")
+    save_preset_clicked = presets_section(store) if store is not None else None
+
+    st.subheader("Settings")
+    config = config_form(FORM_PREFIX, initial=active_config())
+    if config is None:
+        return  # the form shows why; the results would not match what the form says
+    set_active_config(config)
+    if save_preset_clicked is not None:
+        save_preset_clicked(config)
+
+    try:
+        result = active_result()
+    except (DataError, ConfigError) as exc:
+        render_problem("The backtest could not run", exc, "Choose another dataset or period, or change the settings.")
         return
 
     st.caption(settings_summary(config))
     render_kpis(backtest_kpis(result.metrics))
+    figures = results_section(data, result, config)
+    token = result_token(config)
+    if store is not None:
+        save_run_form(store, data, result, token)
+    export_section(store, data, result, figures, token)
+
+
+def presets_section(store: Store) -> Callable[[StrategyConfig], None] | None:
+    """Load, reset, save and delete presets. Drawn before the form, so loading can fill the form's widgets.
+
+    Returns the "save" action when its button was clicked: saving needs the settings the form reads, which exist
+    only after the form is drawn, so the page calls it then (the message still appears in this section).
+    """
+    with st.expander("Presets: load, save, reset to defaults", expanded=False):
+        try:
+            presets = {p.name: p for p in store.list_presets()}
+        except StoreError as exc:
+            render_problem("The presets could not be read", exc)
+            return None
+        message = st.empty()
+        if flash := st.session_state.pop(_FLASH, None):
+            message.success(flash, icon=":material/check_circle:")
+        names = list(presets)
+        choice = st.selectbox(
+            "Preset",
+            names,
+            format_func=lambda n: f"{n} (default)" if presets[n].is_default else n,
+            key="preset_choice",
+        )
+        load_col, reset_col, delete_col = st.columns(3)
+        if load_col.button("Load preset", key="preset_load", icon=":material/file_open:") and choice:
+            load_into_form(presets[choice].config, FORM_PREFIX)
+            set_active_config(presets[choice].config)
+            message.success(f"Loaded the preset {choice!r}.", icon=":material/check_circle:")
+        if reset_col.button("Reset to defaults", key="preset_reset", icon=":material/restart_alt:"):
+            load_into_form(StrategyConfig(), FORM_PREFIX)
+            set_active_config(StrategyConfig())
+            message.success("Every setting is back to its default.", icon=":material/check_circle:")
+        is_default = bool(choice) and presets[choice].is_default
+        if delete_col.button(
+            "Delete preset",
+            key="preset_delete",
+            icon=":material/delete:",
+            disabled=is_default,
+            help="Default presets cannot be deleted." if is_default else None,
+        ):
+            try:
+                store.delete_preset(str(choice))
+            except (StoreError, ValueError) as exc:
+                render_problem(f"The preset {choice!r} could not be deleted", exc)
+            else:
+                st.session_state[_FLASH] = f"Deleted the preset {choice!r}."
+                st.rerun()
+
+        name = st.text_input("Save the current settings as", max_chars=200, key="preset_name",
+                             placeholder="e.g. GOOG tight triggers")
+        overwrite = st.checkbox("Overwrite a preset of that name", key="preset_overwrite")
+        if not st.button("Save preset", key="preset_save", icon=":material/save:"):
+            return None
+
+    def save(config: StrategyConfig) -> None:
+        try:
+            saved = store.save_preset(name, config, overwrite=overwrite)  # the store audits create/update
+        except (StoreError, ValueError) as exc:
+            message.error(f"**The preset could not be saved.** {exc}", icon=":material/error:")
+            return
+        st.session_state[_FLASH] = f"Saved the current settings as the preset {saved.name!r}."
+        st.rerun()  # so the new preset is listed
+
+    return save
+
+
+def results_section(data: MarketData, result: SimulationResult, config: StrategyConfig) -> dict[str, object]:
+    """Charts, event timeline and tables of the run; returns the figures drawn, for the image exports."""
+    figures: dict[str, object] = {}
+    st.subheader("Price, anchor and triggers")
+    st.caption(
+        "The anchor (blue step line) is the price of the last trade; the shaded band between the buy and sell "
+        "triggers is where nothing trades. Hover a trade marker to read why it was placed."
+    )
+    figures["price_anchor"] = price_anchor_figure(result.timeline, result.trades)
+    show_chart(figures["price_anchor"], "backtest_price_anchor")
 
     st.subheader("Account value")
     log_scale = st.toggle(
@@ -125,41 +275,66 @@ def backtest_page() -> None:
         key="backtest_log_scale",
         help="Equal percentage moves look equally large; helps with long histories.",
     )
-    st.plotly_chart(equity_figure(result.equity, result.benchmarks, log_scale=log_scale), key="backtest_equity")
+    figures["equity"] = equity_figure(result.equity, result.benchmarks, log_scale=log_scale)
+    show_chart(figures["equity"], "backtest_equity")
     st.subheader("Drawdown")
-    st.plotly_chart(drawdown_figure(result.equity, result.benchmarks), key="backtest_drawdown")
+    figures["drawdown"] = drawdown_figure(result.equity, result.benchmarks)
+    show_chart(figures["drawdown"], "backtest_drawdown")
+    st.subheader("Stock share")
+    figures["stock_share"] = stock_share_figure(result.timeline["asset_pct"], config.guardrail_min,
+                                                config.guardrail_max)
+    show_chart(figures["stock_share"], "backtest_stock_share")
 
     st.subheader("Strategy vs benchmarks")
     st.dataframe(comparison_frame(result, data.timezone), width="content")
 
+    st.subheader("Event timeline")
+    every_type = sorted(events_frame(result)["type"].unique())
+    scope_col, types_col = st.columns([1, 2])
+    scope = scope_col.radio("Show", [TRADES_ONLY, ALL_EVALUATIONS], key="events_scope", horizontal=True)
+    types = types_col.multiselect(
+        "Event types",
+        every_type,
+        format_func=lambda t: t.replace("_", " "),
+        key="events_types",
+        placeholder="All types",
+        help="Leave empty for every type.",
+    )
+    events = events_frame(result, scope, types)
+    st.caption(f"{len(events):,} events. Hover a marker for the engine's explanation.")
+    figures["events"] = event_timeline_figure(events)
+    show_chart(figures["events"], "backtest_events")
+    st.dataframe(
+        events,
+        hide_index=True,
+        height=300,
+        column_config={
+            "timestamp": st.column_config.DatetimeColumn("Time"),
+            "type": st.column_config.TextColumn("Event"),
+            "message": st.column_config.TextColumn("What happened", width="large"),
+        },
+        key="backtest_events_table",
+    )
+
     trades = result.trades
     st.subheader(f"Trades ({len(trades):,})")
     st.caption("Every executed order, the initial purchase first, with the reason it was placed.")
-    st.dataframe(trades, hide_index=True, height=420, column_config=_trade_columns(trades))
-    st.download_button(
-        "Download trades (CSV)",
-        trades.to_csv(index=False).encode("utf-8"),
-        file_name=f"{data.symbol.strip('^')}_trades.csv",
-        mime="text/csv",
-        key="backtest_trades_csv",
-    )
+    st.dataframe(trades, hide_index=True, height=420, column_config=_trade_columns(trades), key="backtest_trades")
 
-    save_run_form(data, result)
+    st.subheader(f"Dividends ({len(result.dividends):,})")
+    if len(result.dividends):
+        st.dataframe(result.dividends, hide_index=True, key="backtest_dividends")
+    else:
+        st.caption("No dividend was processed in this run (the dataset has none, or they are in the prices).")
+    return figures
 
 
-def save_run_form(data: MarketData, result: SimulationResult) -> None:
-    """The "Save run" form: stores the dataset (once per content hash) and the run, and confirms with the run id.
-
-    The store is opened when the section is drawn, not on submit, so that the app upgrades an existing database on
-    start and a broken one is reported right away; the backtest above stays usable either way.
-    """
+def save_run_form(store: Store, data: MarketData, result: SimulationResult, token: str) -> None:
+    """The "Save run" form: stores the dataset (once per content hash) and the run, and confirms with the run id."""
     st.subheader("Save run")
-    store = open_store_or_report("Runs cannot be saved: the run store is not available")
-    if store is None:
-        return
     st.caption("Keeps the dataset, settings, metrics and trades, so that the run can be re-run on the Runs page.")
     with st.form("backtest_save_run", clear_on_submit=False):
-        name = st.text_input("Name", value=f"{data.symbol} default settings", max_chars=200, key="save_run_name")
+        name = st.text_input("Name", value=f"{data.symbol} backtest", max_chars=200, key="save_run_name")
         tags_text = st.text_input(
             "Tags", placeholder="baseline, defaults", help="Separated by commas.", key="save_run_tags"
         )
@@ -169,7 +344,92 @@ def save_run_form(data: MarketData, result: SimulationResult) -> None:
         with store_errors("The run could not be saved"):
             dataset_id = store.save_dataset(data)
             run_id = store.save_run(dataset_id, result, name=name, tags=parse_tags(tags_text), notes=notes)
+            st.session_state.setdefault(_SAVED, {})[token] = (run_id, name, notes)
             st.success(
                 f"Saved as run {run_id} (dataset {dataset_id}). Find it on the Runs page.",
                 icon=":material/check_circle:",
+            )
+
+
+def _report(data: MarketData, result: SimulationResult, token: str) -> RunReport:
+    run_id, name, notes = st.session_state.get(_SAVED, {}).get(token, (None, "", ""))
+    return RunReport(result, DatasetMeta.from_market_data(data), run_id=run_id, name=name, notes=notes)
+
+
+def _lazy_export(store: Store | None, report: RunReport, fmt: str, **options: str) -> Callable[[], bytes]:
+    """The bytes of one export, computed only when its download button is clicked (and audited then)."""
+
+    def build() -> bytes:
+        export = run_export(report, fmt, **options)
+        record_export(
+            store,
+            "run",
+            report.run_id,
+            {"format": fmt, "file": export.filename, "dataset": report.dataset.name, "page": "backtest", **options},
+        )
+        return export.data
+
+    return build
+
+
+def export_section(
+    store: Store | None, data: MarketData, result: SimulationResult, figures: dict[str, object], token: str
+) -> None:
+    """Downloads: the run as Excel, PDF, CSV or JSON, and any chart as PNG or SVG (rendered server side).
+
+    The files are built only when asked for (lazy download data, a "Prepare images" button), so drawing the page
+    never waits for the workbook, the PDF or the headless browser. Every download is written to the audit log.
+    """
+    st.subheader("Export")
+    report = _report(data, result, token)
+    stem = f"{data.symbol.strip('^')}_{'run' + str(report.run_id) if report.run_id is not None else 'backtest'}"
+    csv_table = st.selectbox("CSV table", CSV_TABLES, format_func=lambda t: t.replace("_", " "), key="export_csv_table")
+    columns = st.columns(4)
+    for column, (fmt, label, options) in zip(
+        columns,
+        (
+            ("xlsx", "Excel", {}),
+            ("pdf", "PDF report", {}),
+            ("csv", "CSV", {"table": csv_table}),
+            ("json", "JSON bundle", {}),
+        ),
+        strict=True,
+    ):
+        suffix = f"_{options['table']}" if "table" in options else ""
+        column.download_button(
+            label,
+            data=_lazy_export(store, report, fmt, **options),
+            file_name=f"{stem}{suffix}.{fmt}",
+            mime=None,
+            key=f"export_{fmt}",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+
+    chart = st.selectbox("Chart image", list(CHARTS), format_func=CHARTS.get, key="export_chart")
+    if st.button("Prepare PNG and SVG", key="export_prepare_images", icon=":material/image:"):
+        from core.report.images import ImageExportError, figure_image
+
+        try:
+            with st.spinner("Rendering the chart in the headless browser…"):
+                png = figure_image(figures[chart], "png", scale=2)
+                svg = figure_image(figures[chart], "svg")
+        except (ImageExportError, ValueError) as exc:
+            render_problem("The chart image could not be rendered", exc, "Use the camera button on the chart instead.")
+        else:
+            st.session_state[_IMAGES] = {"token": token, "chart": chart, "png": png, "svg": svg}
+    images = st.session_state.get(_IMAGES)
+    if images and images["token"] == token and images["chart"] == chart:
+        png_col, svg_col = st.columns(2)
+        for column, fmt, mime in ((png_col, "png", "image/png"), (svg_col, "svg", "image/svg+xml")):
+            column.download_button(
+                f"Download {fmt.upper()}",
+                data=images[fmt],
+                file_name=f"{stem}_{chart}.{fmt}",
+                mime=mime,
+                key=f"export_image_{fmt}",
+                icon=":material/download:",
+                on_click=record_export,
+                args=(store, "run", report.run_id, {"format": fmt, "chart": chart, "dataset": data.name,
+                                                    "page": "backtest"}),
             )

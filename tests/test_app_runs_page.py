@@ -21,6 +21,7 @@ from storage.database import dispose_engine, get_engine
 from storage.migrate import current_revision, head_revision
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+BACKTEST_URL_PATH = "run-backtest"
 RUNS_URL_PATH = "saved-runs"
 
 
@@ -39,19 +40,25 @@ def url_of(path: Path) -> str:
 
 
 def run_app() -> AppTest:
+    """The app opened on the Backtest page (Home is the default page)."""
     # Generous timeout: the first simulate in a fresh process may have to load or compile the Numba kernel.
     at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return open_page(at, BACKTEST_URL_PATH)
+
+
+def open_page(at: AppTest, url_path: str) -> AppTest:
+    """Switch pages. AppTest.switch_page only knows file pages; ours are functions behind a url_path."""
+    pages = at._registered_pages  # filled by st.navigation on the first run
+    at._page_hash = next(h for h, info in pages.items() if info.get("url_pathname") == url_path)
+    at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
 
 def open_runs_page(at: AppTest) -> AppTest:
-    """Switch to the Runs page. AppTest.switch_page only knows file pages; ours are functions behind a url_path."""
-    pages = at._registered_pages  # filled by st.navigation on the first run
-    at._page_hash = next(h for h, info in pages.items() if info.get("url_pathname") == RUNS_URL_PATH)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    """Switch to the Runs page."""
+    return open_page(at, RUNS_URL_PATH)
 
 
 def shown_metrics(at: AppTest) -> dict[str, str]:
