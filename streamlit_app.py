@@ -8,8 +8,14 @@ import streamlit as st
 from app.store_access import guard_store_errors
 from pages import audit, backtest, data, home
 from pages.backtest import backtest_page
+from pages.compare import compare_page
 from pages.positions import positions_page
+from pages.regimes import regimes_page
+from pages.reports import reports_page
+from pages.risk import risk_page
+from pages.robustness import robustness_page
 from pages.runs import runs_page
+from pages.trade_analysis import trade_analysis_page
 
 st.set_page_config(page_title="Volatility Balancing Lab", page_icon=":material/balance:", layout="wide")
 
@@ -42,6 +48,37 @@ navigation = st.navigation(
             title="Positions",
             icon=":material/account_balance:",
             url_path="my-positions",
+        ),
+        st.Page(
+            guard_store_errors(robustness_page),
+            title="Robustness",
+            icon=":material/verified:",
+            url_path="robustness-checks",
+        ),
+        st.Page(
+            guard_store_errors(trade_analysis_page),
+            title="Trade analysis",
+            icon=":material/receipt_long:",
+            url_path="trades",
+        ),
+        st.Page(guard_store_errors(risk_page), title="Risk", icon=":material/warning:", url_path="risk-report"),
+        st.Page(
+            guard_store_errors(regimes_page),
+            title="Regimes",
+            icon=":material/partly_cloudy_day:",
+            url_path="market-regimes",
+        ),
+        st.Page(
+            guard_store_errors(compare_page),
+            title="Compare",
+            icon=":material/compare_arrows:",
+            url_path="compare-runs",
+        ),
+        st.Page(
+            guard_store_errors(reports_page),
+            title="Reports",
+            icon=":material/download:",
+            url_path="download-reports",
         ),
         st.Page(
             guard_store_errors(audit.audit_page),
