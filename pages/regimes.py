@@ -13,13 +13,13 @@ from datetime import date
 
 import streamlit as st
 
+from app.analysis_context import analysis_context
 from app.state import active_period
 from core import StrategyConfig
 from core.analysis import RegimeAnalysis, RegimeThresholds, regime_metrics
 from core.data import MarketData
 from core.figures_analysis import regime_price_figure, regime_returns_figure
 from core.report.images import PLOTLY_TOOLBAR_CONFIG
-from pages.trade_analysis import analysis_context
 
 DIMENSIONS: dict[str, tuple[str, str]] = {
     # shown name -> (RegimeAnalysis.metrics dimension, label column that shades the price chart)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app.analysis_context import analysis_context
 from app.widgets import Kpi, render_kpis
 from core.figures_analysis import monthly_heatmap_figure, returns_distribution_figure, rolling_figure
 from core.metrics import conditional_value_at_risk, daily_equity, value_at_risk
@@ -22,7 +23,6 @@ from core.risk_stats import (
     rolling_beta_correlation,
     rolling_risk,
 )
-from pages.trade_analysis import analysis_context
 
 # Rolling windows offered, in trading days.
 WINDOWS: dict[int, str] = {21: "1 month (21 days)", 63: "3 months (63 days)", 126: "6 months (126 days)",

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from app.analysis_context import AnalysisContext, analysis_context
 from app.state import active_period
 from app.store_access import get_store
 from app.widgets import Kpi, metric_label, render_kpis
@@ -41,7 +42,6 @@ from core.figures_analysis import distribution_figure, fan_figure, folds_timelin
 from core.metric_table import format_metric
 from core.report.images import PLOTLY_TOOLBAR_CONFIG
 from core.risk_stats import daily_returns, trigger_grid
-from pages.trade_analysis import AnalysisContext, analysis_context
 from storage import StoreError
 
 OBJECTIVES: tuple[str, ...] = ("sharpe", "cagr", "total_return", "calmar", "sortino")

@@ -2,24 +2,16 @@
 it traded, how large its orders were, what they cost, and which orders it wanted but could not place.
 
 One function, :func:`trade_analysis_page`, registered with ``st.navigation`` in ``streamlit_app.py``. The numbers
-come from :mod:`core.trade_stats`, the charts from :mod:`core.figures_analysis`. This module also holds
-:func:`analysis_context`, the header every analysis page shares (which dataset and settings it analyses).
+come from :mod:`core.trade_stats`, the charts from :mod:`core.figures_analysis`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pandas as pd
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
-from app.data import samples
-from app.state import DatasetRef, active_config, active_data, active_dataset, active_period, active_result
-from app.store_access import get_store
-from app.widgets import Kpi, render_kpis, render_problem
-from core import ConfigError, DataError, SimulationResult
-from core.data import MarketData
+from app.analysis_context import analysis_context
+from app.widgets import Kpi, render_kpis
 from core.figures_analysis import fees_figure, histogram_figure, pnl_figure, side_counts_figure
 from core.report.images import PLOTLY_TOOLBAR_CONFIG
 from core.trade_stats import (
@@ -32,68 +24,6 @@ from core.trade_stats import (
     trade_summary,
     trades_by,
 )
-from pages import backtest
-from pages.backtest import backtest_page, settings_summary
-from storage import StoreError
-
-
-@dataclass(frozen=True)
-class AnalysisContext:
-    """What an analysis page works on: the active dataset (cut to the active period) and its cached backtest."""
-
-    ref: DatasetRef
-    label: str
-    data: MarketData
-    result: SimulationResult
-
-
-def dataset_label(ref: DatasetRef) -> str:
-    """A readable name of the dataset behind ``ref`` ("GOOG (bundled sample)", "my upload (stored #3)")."""
-    if ref.kind == "sample":
-        info = samples().get(str(ref.key))
-        return f"{info.name if info else ref.key} (bundled sample)"
-    try:
-        return f"{get_store().get_dataset(int(ref.key)).name} (stored #{ref.key})"
-    except StoreError:
-        return f"stored dataset #{ref.key}"
-
-
-def backtest_link() -> None:
-    """A link to the Backtest page, where the active dataset, period and settings are changed.
-
-    ``st.page_link`` needs a page object; one built with the registered url_path identifies the same page (pages
-    are identified by a hash of their url_path), so the analysis pages need no import of the router.
-    """
-    page = st.Page(backtest_page, title="Backtest", icon=":material/query_stats:", url_path=backtest.URL_PATH)
-    try:
-        st.page_link(page, label="Change the dataset, period or settings on the Backtest page", icon=":material/tune:")
-    except StreamlitAPIException:  # the Backtest page is registered under another url_path: say it in words
-        st.caption("Change the dataset, period or settings on the Backtest page.")
-
-
-def analysis_context(what: str) -> AnalysisContext | None:
-    """Show which dataset, period and settings the page analyses (with the link to change them) and return them;
-    ``None`` after an error box when the dataset or the backtest cannot be produced.
-
-    ``what`` names the page's subject for the error message ("The trade analysis").
-    """
-    ref = active_dataset()
-    label = dataset_label(ref)
-    config = active_config()
-    period = active_period()
-    span = f"{period[0]:%Y-%m-%d} to {period[1]:%Y-%m-%d}" if period else "the whole history"
-    st.caption(f"**Dataset:** {label}, {span}. {settings_summary(config)}")
-    backtest_link()
-    try:
-        data = active_data()
-        result = active_result()
-    except DataError as exc:
-        render_problem(f"{what} has no data", exc, "Choose another dataset on the Backtest page.")
-        return None
-    except ConfigError as exc:
-        render_problem(f"{what} cannot run these settings", exc, "Correct the settings on the Backtest page.")
-        return None
-    return AnalysisContext(ref=ref, label=label, data=data, result=result)
 
 
 def _fmt(value: float, spec: str) -> str:
