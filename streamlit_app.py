@@ -9,6 +9,7 @@ from app.store_access import guard_store_errors
 from pages import audit, backtest, data, home
 from pages.backtest import backtest_page
 from pages.compare import compare_page
+from pages.optimise import optimise_page
 from pages.positions import positions_page
 from pages.regimes import regimes_page
 from pages.reports import reports_page
@@ -43,6 +44,12 @@ navigation = st.navigation(
             url_path=backtest.URL_PATH,
         ),
         st.Page(guard_store_errors(runs_page), title="Runs", icon=":material/history:", url_path="saved-runs"),
+        st.Page(
+            guard_store_errors(optimise_page),
+            title="Optimise",
+            icon=":material/tune:",
+            url_path="optimisation-lab",
+        ),
         st.Page(
             guard_store_errors(positions_page),
             title="Positions",

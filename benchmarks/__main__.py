@@ -13,6 +13,7 @@ MODULES = [
     "benchmarks.bench_optimize",
     "benchmarks.bench_report",
     "benchmarks.bench_analysis",
+    "benchmarks.bench_app",
 ]
 
 
