@@ -98,3 +98,22 @@ def record_export(store: Any, entity: str, entity_id: Any, details: Mapping[str,
         store.record_audit("export", entity, entity_id, dict(details))
     except Exception:  # the user already has the file; a missing audit line is not worth a crash
         return
+
+
+_FLASH = "vbl_flash_message"
+
+
+def flash(message: str) -> None:
+    """Show ``message`` as a success box at the top of the page's next run, then rerun now.
+
+    ``st.rerun()`` discards what this run drew, so a confirmation has to travel through the session state.
+    """
+    st.session_state[_FLASH] = message
+    st.rerun()
+
+
+def show_flash() -> None:
+    """Show the message of :func:`flash`, once."""
+    message = st.session_state.pop(_FLASH, None)
+    if message:
+        st.success(message, icon=":material/check_circle:")

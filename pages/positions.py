@@ -25,13 +25,12 @@ import streamlit as st
 
 from app.data import load_sample_data, samples
 from app.store_access import open_store_or_report
-from app.widgets import render_problem
+from app.widgets import flash, render_problem, show_flash
 from core.advisor import Decision, evaluate
 from core.position_history import history_csv, history_excel
 from storage import POSITION_STATUSES, PositionRecord, Store, StoreError
 from storage.positions import local_now
 
-_FLASH = "pos_flash"
 _EVAL = "pos_evaluated"  # {position id: (price, price time as ISO text, source label)}
 STATUS_COLORS: dict[str, str] = {"active": "green", "paused": "orange", "closed": "gray"}
 ACTION_COLORS: dict[str, str] = {"BUY": "blue", "SELL": "violet", "HOLD": "gray", "SKIP": "orange"}
@@ -151,12 +150,6 @@ def _problems(what: str) -> Iterator[None]:
         render_problem(what, exc)
 
 
-def _flash(message: str) -> None:
-    # Shown at the top of the next run of the page: st.rerun() discards what this run drew.
-    st.session_state[_FLASH] = message
-    st.rerun()
-
-
 def _quotes() -> dict[int, PriceQuote]:
     return st.session_state.setdefault(_EVAL, {})
 
@@ -168,9 +161,7 @@ def positions_page() -> None:
         "Positions you hold for real. The advice comes from the very rules the backtest simulates; record what your "
         "broker actually executed, and the position, its orders, fills, dividends and timeline are kept in the store."
     )
-    message = st.session_state.pop(_FLASH, None)
-    if message:
-        st.success(message, icon=":material/check_circle:")
+    show_flash()
 
     store = open_store_or_report()
     if store is None:
@@ -244,7 +235,7 @@ def new_position_section(store: Store, *, expanded: bool) -> None:
                 else:
                     record = store.positions.create(ticker, config, name=name, price=price)
                 st.session_state["pos_selected"] = record.id
-                _flash(f"Position #{record.id} {record.ticker} opened.")
+                flash(f"Position #{record.id} {record.ticker} opened.")
 
 
 def position_card(store: Store, position: PositionRecord) -> None:
@@ -359,7 +350,7 @@ def advice_section(store: Store, position: PositionRecord, d: Decision) -> None:
                                                  key=f"pos_propose_{position.id}"):
         with _problems("The order could not be proposed"):
             order = store.positions.propose_order(position.id, d)
-            _flash(f"Order #{order.id} proposed: {order.side} {order.qty:,.4f} at {_money(order.price)}.")
+            flash(f"Order #{order.id} proposed: {order.side} {order.qty:,.4f} at {_money(order.price)}.")
 
 
 def orders_section(store: Store, position: PositionRecord, open_orders: Sequence[Any]) -> None:
@@ -378,7 +369,7 @@ def orders_section(store: Store, position: PositionRecord, open_orders: Sequence
         if column.button(label, key=f"pos_order_{action}_{position.id}") and oid is not None:
             with _problems(f"Order #{oid} could not be changed"):
                 getattr(store.positions, f"{action}_order")(oid)
-                _flash(f"Order #{oid}: {action} recorded.")
+                flash(f"Order #{oid}: {action} recorded.")
 
 
 def fill_section(store: Store, position: PositionRecord, decision: Decision | None, open_orders: Sequence[Any]) -> None:
@@ -417,7 +408,7 @@ def fill_section(store: Store, position: PositionRecord, decision: Decision | No
                                                      order_id=order_id, idempotency_key=idem)
                 st.session_state[key_name] = uuid.uuid4().hex  # the next fill is a new request
                 note = " (it had already been recorded)" if result.replayed else ""
-                _flash(f"Fill #{result.fill.id} recorded{note}: {side} {qty:,.4f} at {_money(price)}.")
+                flash(f"Fill #{result.fill.id} recorded{note}: {side} {qty:,.4f} at {_money(price)}.")
 
 
 def cash_section(store: Store, position: PositionRecord) -> None:
@@ -436,7 +427,7 @@ def cash_section(store: Store, position: PositionRecord) -> None:
                     store.positions.deposit(pid, amount, note)
                 else:
                     store.positions.withdraw(pid, amount, note)
-                _flash(f"{direction} of {_money(amount)} booked.")
+                flash(f"{direction} of {_money(amount)} booked.")
 
 
 def dividend_section(store: Store, position: PositionRecord) -> None:
@@ -452,11 +443,11 @@ def dividend_section(store: Store, position: PositionRecord) -> None:
         if submitted:
             with _problems("The dividend could not be booked"):
                 div = store.positions.book_dividend(pid, ex_date, amount, pay.strip() or None)
-                _flash(div.badge)
+                flash(div.badge)
         if st.button("Pay the dividends due today", key=f"pos_div_pay_due_{pid}"):
             with _problems("The dividends could not be paid"):
                 paid = store.positions.pay_due_dividends(pid)
-                _flash(f"{len(paid)} dividend(s) paid." if paid else "No dividend is due yet.")
+                flash(f"{len(paid)} dividend(s) paid." if paid else "No dividend is due yet.")
 
 
 def anchor_section(store: Store, position: PositionRecord) -> None:
@@ -471,7 +462,7 @@ def anchor_section(store: Store, position: PositionRecord) -> None:
         if submitted:
             with _problems("The anchor was not changed"):
                 store.positions.set_anchor(pid, anchor, reason)
-                _flash(f"Anchor set to {_money(anchor)}.")
+                flash(f"Anchor set to {_money(anchor)}.")
 
 
 def status_section(store: Store, position: PositionRecord) -> None:
@@ -483,7 +474,7 @@ def status_section(store: Store, position: PositionRecord) -> None:
         if status != position.status and st.button("Change status", key=f"pos_status_apply_{pid}"):
             with _problems("The status could not be changed"):
                 store.positions.set_status(pid, status)
-                _flash(f"Position is now {status}.")
+                flash(f"Position is now {status}.")
 
 
 def timeline_section(store: Store, position: PositionRecord) -> None:

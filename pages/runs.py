@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from app.store_access import open_store_or_report, parse_tags, store_errors
-from app.widgets import backtest_kpis, render_kpis
+from app.widgets import backtest_kpis, flash, render_kpis, show_flash
 from core import SimulationResult
 from core.figures import drawdown_figure, equity_figure
 from pages.backtest import settings_summary
@@ -33,7 +33,6 @@ SORT_KEYS: dict[str, str] = {
 }
 MAX_LISTED = 500  # rows in the table; more matches are counted and the filters narrow them down
 TAG_SCAN = 1000  # the newest runs whose tags are offered in the tag filter
-_FLASH = "runs_flash"
 _RERUN = "runs_rerun_state"
 
 
@@ -90,12 +89,6 @@ def _table_columns() -> dict[str, Any]:
     }
 
 
-def _flash(message: str) -> None:
-    # Shown at the top of the next run of the page: st.rerun() discards what this run drew.
-    st.session_state[_FLASH] = message
-    st.rerun()
-
-
 def runs_page() -> None:
     """List the saved runs; re-run, edit or delete the selected one."""
     st.title("Saved runs")
@@ -103,9 +96,7 @@ def runs_page() -> None:
         "Backtests saved from the Backtest page or with `python -m core backtest --save`. A run is re-run from the "
         "dataset and settings stored with it, so it reproduces without the original files or a download."
     )
-    message = st.session_state.pop(_FLASH, None)
-    if message:
-        st.success(message, icon=":material/check_circle:")
+    show_flash()
 
     store = open_store_or_report()
     if store is None:
@@ -220,7 +211,7 @@ def edit_section(store: Store, record: RunRecord) -> None:
         if submitted:
             with store_errors(f"Run {record.id} could not be changed"):
                 store.update_run(record.id, name=name, tags=parse_tags(tags), notes=notes)
-                _flash(f"Run {record.id} updated.")
+                flash(f"Run {record.id} updated.")
 
 
 def delete_section(store: Store, record: RunRecord) -> None:
@@ -234,4 +225,4 @@ def delete_section(store: Store, record: RunRecord) -> None:
             with store_errors(f"Run {record.id} could not be deleted"):
                 store.delete_run(record.id)
                 st.session_state.pop(_RERUN, None)
-                _flash(f"Run {record.id} deleted.")
+                flash(f"Run {record.id} deleted.")

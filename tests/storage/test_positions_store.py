@@ -4,11 +4,9 @@ through the stored position that gives exactly ``simulate``'s trades."""
 
 from __future__ import annotations
 
-import importlib.util
 import multiprocessing as mp
 import os
 import traceback
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,44 +22,8 @@ from core.advisor import evaluate
 from storage import ConflictError, FillRejected, NotFound, Store
 from storage.database import dispose_engine
 
-# The PostgreSQL test server of tests/storage (its conftest is not visible from here: load it under its own name).
-_spec = importlib.util.spec_from_file_location(
-    "_vbl_storage_conftest", Path(__file__).resolve().parent / "storage" / "conftest.py"
-)
-assert _spec is not None and _spec.loader is not None
-_storage_conftest = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_storage_conftest)
-PgServer = _storage_conftest.PgServer
-
 CTX = mp.get_context("fork")
 CFG = StrategyConfig(**NO_COSTS)
-
-
-@pytest.fixture(scope="module")
-def pg_server() -> Iterator[Any]:
-    """One PostgreSQL server for this module (fails, never skips, if it cannot start)."""
-    try:
-        server = PgServer()
-    except Exception as exc:
-        pytest.fail(f"cannot start the PostgreSQL test server: {exc}", pytrace=False)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh database on each backend."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'vbl.sqlite3'}"
-    else:
-        url = request.getfixturevalue("pg_server").create_database()
-    yield url
-    dispose_engine(url)
-
-
-@pytest.fixture
-def store(db_url: str) -> Store:
-    return Store(db_url, actor="tester")
 
 
 def _open(store: Store, **kwargs: Any) -> int:
