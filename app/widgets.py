@@ -79,11 +79,53 @@ def render_problem(what: str, error: Exception, todo: str = "") -> None:
 # --- charts and exports (issue 5) -----------------------------------------------------------------------------------
 
 
-def show_chart(fig: Any, key: str) -> None:
-    """Draw a Plotly figure full width with the project's toolbar (its camera button saves a 2x PNG)."""
+def show_chart(fig: Any, key: str, **options: Any) -> Any:
+    """Draw a Plotly figure full width with the project's toolbar (its camera button saves a 2x PNG), followed by
+    server-side PNG and SVG downloads. ``options`` go to ``st.plotly_chart`` (e.g. ``on_select``)."""
     from core.report.images import PLOTLY_TOOLBAR_CONFIG
 
-    st.plotly_chart(fig, key=key, config=PLOTLY_TOOLBAR_CONFIG)
+    event = st.plotly_chart(fig, key=key, config=PLOTLY_TOOLBAR_CONFIG, **options)
+    image_downloads(fig, key)
+    return event
+
+
+def image_downloads(fig: Any, key: str) -> None:
+    """PNG (scale 2) and SVG buttons for ``fig``, rendered server side by kaleido only when clicked.
+
+    Rendering waits for the headless browser, so it happens in the download itself (lazy data), never while the
+    page draws; each download is written to the audit log.
+    """
+    from app.store_access import get_store
+    from storage import StoreError
+
+    try:
+        store = get_store()
+    except StoreError:  # the page shows the store problem elsewhere; images still download
+        store = None
+    title = getattr(getattr(getattr(fig, "layout", None), "title", None), "text", None) or key
+    png, svg = st.columns(2)
+    for column, fmt in ((png, "png"), (svg, "svg")):
+        column.download_button(
+            fmt.upper(),
+            data=_lazy_image(fig, fmt, store, key, title),
+            file_name=f"{key}.{fmt}",
+            mime="image/png" if fmt == "png" else "image/svg+xml",
+            key=f"{key}_download_{fmt}",
+            icon=":material/image:",
+            on_click="ignore",
+            help=f"Download this chart as {fmt.upper()} (rendered on the server)",
+        )
+
+
+def _lazy_image(fig: Any, fmt: str, store: Any, key: str, title: str) -> Any:
+    def build() -> bytes:
+        from core.report.images import figure_image
+
+        data = figure_image(fig, fmt, scale=2) if fmt == "png" else figure_image(fig, fmt)
+        record_export(store, "chart", None, {"format": fmt, "chart": key, "title": title})
+        return data
+
+    return build
 
 
 def record_export(store: Any, entity: str, entity_id: Any, details: Mapping[str, Any]) -> None:

@@ -12,10 +12,9 @@ import pandas as pd
 import streamlit as st
 
 from app.store_access import get_store, open_store_or_report, store_errors, store_url
-from app.widgets import metric_label
+from app.widgets import metric_label, show_chart
 from core.figures_analysis import normalised_equity_figure
 from core.metric_table import format_metric
-from core.report.images import PLOTLY_TOOLBAR_CONFIG
 from core.risk_stats import best_per_metric, config_differences, metrics_side_by_side
 from storage import RunRecord
 
@@ -83,7 +82,7 @@ def compare_page() -> None:
         st.subheader("Equity, normalised")
         log_scale = st.toggle("Logarithmic scale", key="compare_log")
         equities = {labels[r.id]: _run_equity(store_url(), r.id, r.created_at.isoformat()) for r in picked}
-        st.plotly_chart(normalised_equity_figure(equities, log_scale=log_scale), config=PLOTLY_TOOLBAR_CONFIG,
+        show_chart(normalised_equity_figure(equities, log_scale=log_scale),
                         key="compare_equity")
         datasets = {r.dataset_id for r in picked}
         if len(datasets) > 1:

@@ -30,7 +30,7 @@ from app.config_form import load_into_form
 from app.dataset_picker import dataset_picker
 from app.state import DatasetRef, active_config, active_data, set_active_config, set_active_dataset
 from app.store_access import get_store, open_store_or_report, store_errors, store_url
-from app.widgets import metric_label, record_export, render_problem
+from app.widgets import metric_label, record_export, render_problem, show_chart
 from core import ConfigError, DataError, StrategyConfig
 from core.analysis import parallel_coordinates, robustness, sensitivity_from_trials, surface
 from core.config import FIELD_KINDS, SIZINGS
@@ -64,7 +64,6 @@ from core.optimize import (
     study_progress,
 )
 from core.optimize.objective import direction
-from core.report.images import PLOTLY_TOOLBAR_CONFIG
 from pages.backtest import FORM_PREFIX as BACKTEST_FORM
 from pages.backtest import URL_PATH as BACKTEST_URL
 from pages.backtest import backtest_page
@@ -382,14 +381,13 @@ def heatmap_section(trials: pd.DataFrame, varied: list[str], metric: str, base: 
                           help="How trials sharing a cell (differing in the other parameters) are reduced.")
     view = heatmap_view(trials, x, y, shown, agg, varied)
     st.caption("Hover a cell for every metric of its trial; click it to open that configuration in Backtest.")
-    event = st.plotly_chart(study_heatmap_figure(view), key="optimise_heatmap", on_select="rerun",
-                            selection_mode="points", config=PLOTLY_TOOLBAR_CONFIG)
+    event = show_chart(study_heatmap_figure(view), key="optimise_heatmap", on_select="rerun",
+                            selection_mode="points")
     points = [p for p in (event.selection.points if event else []) if p.get("curve_number") == HEATMAP_CURVE]
     if points:
         apply_to_backtest(base, view.cells.iloc[int(points[0]["point_index"])], varied, record.dataset_id)
     with st.expander("3-D surface", expanded=False):
-        st.plotly_chart(surface_figure(surface(trials, x, y, shown, agg), agg), key="optimise_surface",
-                        config=PLOTLY_TOOLBAR_CONFIG)
+        show_chart(surface_figure(surface(trials, x, y, shown, agg), agg), key="optimise_surface")
     return x, y, shown, agg
 
 
@@ -444,7 +442,7 @@ def sensitivity_section(trials: pd.DataFrame, varied: list[str], metric: str, be
     if result.table.empty:
         st.info("No neighbouring trials around the best cell.")
         return
-    st.plotly_chart(sensitivity_figure(result), key="optimise_sensitivity", config=PLOTLY_TOOLBAR_CONFIG)
+    show_chart(sensitivity_figure(result), key="optimise_sensitivity")
 
 
 def _lazy_study_export(store: Store, study_id: int, fmt: str, heatmap: tuple[str, str] | None) -> Callable[[], bytes]:
@@ -500,8 +498,8 @@ def results_section(store: Store, record: StudyRecord) -> None:
     with parallel_tab:
         top = min(len(trials), PARCOORDS_TOP)
         st.caption(f"The best {top:,} trials by {metric}; drag along an axis to filter.")
-        st.plotly_chart(parallel_coordinates_figure(parallel_coordinates(trials, metric, varied, top=top)),
-                        key="optimise_parallel", config=PLOTLY_TOOLBAR_CONFIG)
+        show_chart(parallel_coordinates_figure(parallel_coordinates(trials, metric, varied, top=top)),
+                        key="optimise_parallel")
     with sens_tab:
         st.caption("The metric at each grid step away from the best cell along one parameter, the others held.")
         sensitivity_section(trials, varied, metric, best)

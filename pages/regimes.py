@@ -15,11 +15,11 @@ import streamlit as st
 
 from app.analysis_context import analysis_context
 from app.state import active_period
+from app.widgets import show_chart
 from core import StrategyConfig
 from core.analysis import RegimeAnalysis, RegimeThresholds, regime_metrics
 from core.data import MarketData
 from core.figures_analysis import regime_price_figure, regime_returns_figure
-from core.report.images import PLOTLY_TOOLBAR_CONFIG
 
 DIMENSIONS: dict[str, tuple[str, str]] = {
     # shown name -> (RegimeAnalysis.metrics dimension, label column that shades the price chart)
@@ -74,12 +74,12 @@ def regimes_page() -> None:
 
     shown = st.segmented_control("Regimes by", list(DIMENSIONS), default="Trend", key="regimes_dimension")
     dimension, column = DIMENSIONS[shown or "Trend"]
-    st.plotly_chart(regime_price_figure(analysis.labels, column), config=PLOTLY_TOOLBAR_CONFIG, key="regimes_price")
+    show_chart(regime_price_figure(analysis.labels, column), key="regimes_price")
 
     metrics = analysis.metrics
     rows = metrics[(metrics["dimension"] == dimension) & (metrics["n_days"] > 0)]
     value_label = st.selectbox("Compare", list(VALUES), key="regimes_value")
-    st.plotly_chart(regime_returns_figure(rows, VALUES[value_label]), config=PLOTLY_TOOLBAR_CONFIG,
+    show_chart(regime_returns_figure(rows, VALUES[value_label]),
                     key="regimes_bars")
 
     st.subheader("Per-regime metrics")

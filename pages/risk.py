@@ -11,10 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from app.analysis_context import analysis_context
-from app.widgets import Kpi, render_kpis
+from app.widgets import Kpi, render_kpis, show_chart
 from core.figures_analysis import monthly_heatmap_figure, returns_distribution_figure, rolling_figure
 from core.metrics import conditional_value_at_risk, daily_equity, value_at_risk
-from core.report.images import PLOTLY_TOOLBAR_CONFIG
 from core.risk_stats import (
     beta_correlation,
     daily_returns,
@@ -72,10 +71,11 @@ def risk_page() -> None:
     if rolling.dropna(how="all").empty:
         st.info(f"The period has fewer than {window} daily returns: choose a shorter window.", icon=":material/info:")
     else:
-        st.plotly_chart(rolling_figure(rolling[["volatility"]], title="Volatility (annualised)", tickformat=".0%"),
-                        config=PLOTLY_TOOLBAR_CONFIG, key="risk_rolling_vol")
-        st.plotly_chart(rolling_figure(rolling[["sharpe"]], title="Sharpe (annualised)"),
-                        config=PLOTLY_TOOLBAR_CONFIG, key="risk_rolling_sharpe")
+        show_chart(
+            rolling_figure(rolling[["volatility"]], title="Volatility (annualised)", tickformat=".0%"),
+            key="risk_rolling_vol",
+        )
+        show_chart(rolling_figure(rolling[["sharpe"]], title="Sharpe (annualised)"), key="risk_rolling_sharpe")
 
     st.subheader("Drawdowns")
     top = st.number_input("Deepest drawdowns listed", min_value=1, max_value=50, value=10, key="risk_top")
@@ -99,17 +99,18 @@ def risk_page() -> None:
                            file_name="drawdowns.csv", mime="text/csv", icon=":material/download:", key="risk_dd_csv")
 
     st.subheader("Distribution of daily returns")
-    st.plotly_chart(returns_distribution_figure(strategy, var, cvar, tail), config=PLOTLY_TOOLBAR_CONFIG,
+    show_chart(returns_distribution_figure(strategy, var, cvar, tail),
                     key="risk_distribution")
 
     st.subheader("Monthly returns")
     monthly = monthly_returns(result.daily_equity)
-    st.plotly_chart(monthly_heatmap_figure(monthly), config=PLOTLY_TOOLBAR_CONFIG, key="risk_monthly")
+    show_chart(monthly_heatmap_figure(monthly), key="risk_monthly")
     st.download_button("Download the monthly returns (CSV)", monthly.to_csv().encode("utf-8"),
                        file_name="monthly_returns.csv", mime="text/csv", icon=":material/download:",
                        key="risk_monthly_csv")
 
     st.subheader("Beta and correlation to the stock")
     st.caption(f"Over a rolling {WINDOWS[window]} window; the stock is the buy-and-hold benchmark.")
-    st.plotly_chart(rolling_figure(rolling_beta_correlation(strategy, stock, window), title="Beta / correlation"),
-                    config=PLOTLY_TOOLBAR_CONFIG, key="risk_beta")
+    show_chart(
+        rolling_figure(rolling_beta_correlation(strategy, stock, window), title="Beta / correlation"), key="risk_beta"
+    )

@@ -26,7 +26,7 @@ import streamlit as st
 from app.analysis_context import AnalysisContext, analysis_context
 from app.state import active_period
 from app.store_access import get_store
-from app.widgets import Kpi, metric_label, render_kpis
+from app.widgets import Kpi, metric_label, render_kpis, show_chart
 from core import StrategyConfig
 from core.analysis import (
     DeflatedSharpe,
@@ -40,7 +40,6 @@ from core.data import MarketData
 from core.engine import METRIC_NAMES, params_matrix, prepare, run_params
 from core.figures_analysis import distribution_figure, fan_figure, folds_timeline_figure, stitched_equity_figure
 from core.metric_table import format_metric
-from core.report.images import PLOTLY_TOOLBAR_CONFIG
 from core.risk_stats import daily_returns, trigger_grid
 from storage import StoreError
 
@@ -170,7 +169,7 @@ def _walk_forward_section(ctx: AnalysisContext, config_json: str) -> None:
         ],
         per_row=4,
     )
-    st.plotly_chart(folds_timeline_figure(wf.folds), config=PLOTLY_TOOLBAR_CONFIG, key="robustness_folds")
+    show_chart(folds_timeline_figure(wf.folds), key="robustness_folds")
     table = wf.folds[["fold", "test_start", "test_end", "in_sample", "out_of_sample", "gap", "oos_percentile"]].copy()
     table["fold"] = table["fold"] + 1
     table["trigger_up"] = wf.chosen_params["trigger_up"].to_numpy()
@@ -192,7 +191,7 @@ def _walk_forward_section(ctx: AnalysisContext, config_json: str) -> None:
         },
         key="robustness_wf_table",
     )
-    st.plotly_chart(stitched_equity_figure(wf.equity, wf.buy_and_hold), config=PLOTLY_TOOLBAR_CONFIG,
+    show_chart(stitched_equity_figure(wf.equity, wf.buy_and_hold),
                     key="robustness_wf_equity")
     st.download_button("Download the folds (CSV)", wf.folds.to_csv(index=False).encode("utf-8"),
                        file_name="walk_forward_folds.csv", mime="text/csv", icon=":material/download:",
@@ -228,14 +227,12 @@ def _monte_carlo_section(ctx: AnalysisContext, config_json: str) -> None:
     st.metric("Paths beating buy & hold", f"{beats:.0%}", border=True,
               help="Share of synthetic histories on which the strategy ended above buy-and-hold.")
     close = ctx.data.prices["close"]
-    st.plotly_chart(fan_figure(mc.sample_paths, close, title="Price (synthetic paths)"),
-                    config=PLOTLY_TOOLBAR_CONFIG, key="robustness_mc_fan")
+    show_chart(fan_figure(mc.sample_paths, close, title="Price (synthetic paths)"), key="robustness_mc_fan")
     metric = st.selectbox("Distribution of", MC_METRICS, format_func=metric_label, key="robustness_mc_metric")
     pct = mc.percentiles[mc.percentiles["metric"] == metric].iloc[0]
-    st.plotly_chart(
+    show_chart(
         distribution_figure(mc.metrics[metric], float(pct["actual"]), label=metric_label(metric),
-                            tickformat=".2f" if metric == "sharpe" else ".0%"),
-        config=PLOTLY_TOOLBAR_CONFIG, key="robustness_mc_dist",
+                            tickformat=".2f" if metric == "sharpe" else ".0%"), key="robustness_mc_dist",
     )
     shown = mc.percentiles[mc.percentiles["metric"].isin(MC_METRICS)].drop(columns=["config"]).copy()
     shown["metric"] = shown["metric"].map(metric_label)

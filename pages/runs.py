@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from app.store_access import open_store_or_report, parse_tags, store_errors
-from app.widgets import backtest_kpis, flash, render_kpis, show_flash
+from app.widgets import backtest_kpis, flash, render_kpis, show_chart, show_flash
 from core import SimulationResult
 from core.figures import drawdown_figure, equity_figure
 from pages.backtest import settings_summary
@@ -193,8 +193,8 @@ def rerun_section(store: Store, record: RunRecord) -> None:
         st.warning(f"**Not reproduced exactly.**{engines}\n\n{shown}", icon=":material/warning:")
     result = outcome.result
     render_kpis(backtest_kpis(result.metrics))
-    st.plotly_chart(equity_figure(result.equity, result.benchmarks), key="runs_equity")
-    st.plotly_chart(drawdown_figure(result.equity, result.benchmarks), key="runs_drawdown")
+    show_chart(equity_figure(result.equity, result.benchmarks), key="runs_equity")
+    show_chart(drawdown_figure(result.equity, result.benchmarks), key="runs_drawdown")
 
 
 def edit_section(store: Store, record: RunRecord) -> None:

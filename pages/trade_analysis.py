@@ -11,9 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from app.analysis_context import analysis_context
-from app.widgets import Kpi, render_kpis
+from app.widgets import Kpi, render_kpis, show_chart
 from core.figures_analysis import fees_figure, histogram_figure, pnl_figure, side_counts_figure
-from core.report.images import PLOTLY_TOOLBAR_CONFIG
 from core.trade_stats import (
     fees_by_month,
     holding_periods,
@@ -70,13 +69,12 @@ def trade_analysis_page() -> None:
     if sells.empty:
         st.info("The strategy never sold on this data.", icon=":material/info:")
     else:
-        st.plotly_chart(pnl_figure(sells), config=PLOTLY_TOOLBAR_CONFIG, key="trades_pnl_chart")
+        show_chart(pnl_figure(sells), key="trades_pnl_chart")
         held = holding_periods(trades)
         st.subheader("Holding periods")
         st.caption("Age of the shares each sell sold, first in first out (share-weighted mean, calendar days).")
-        st.plotly_chart(
+        show_chart(
             histogram_figure(held["holding_days"], label="Holding period (days)"),
-            config=PLOTLY_TOOLBAR_CONFIG,
             key="trades_holding_chart",
         )
         table = sells.merge(held[["holding_days"]], left_index=True, right_index=True)
@@ -95,16 +93,16 @@ def trade_analysis_page() -> None:
     )
     by = grouping or "month"
     counts = trades_by(trades, by)
-    st.plotly_chart(side_counts_figure(counts), config=PLOTLY_TOOLBAR_CONFIG, key="trades_timing_chart")
+    show_chart(side_counts_figure(counts), key="trades_timing_chart")
     st.dataframe(counts.T, key="trades_timing_table")
 
     st.subheader("Order sizes")
-    st.plotly_chart(
-        histogram_figure(placed["notional"], label="Order value"), config=PLOTLY_TOOLBAR_CONFIG, key="trades_sizes"
+    show_chart(
+        histogram_figure(placed["notional"], label="Order value"), key="trades_sizes"
     )
 
     st.subheader("Fees over time")
-    st.plotly_chart(fees_figure(fees_by_month(trades)), config=PLOTLY_TOOLBAR_CONFIG, key="trades_fees_chart")
+    show_chart(fees_figure(fees_by_month(trades)), key="trades_fees_chart")
 
     st.subheader("Trigger and rebalance orders")
     st.caption(

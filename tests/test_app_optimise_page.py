@@ -169,7 +169,9 @@ def test_study_exports_are_built_on_demand_and_audited():
     from pages.optimise import _lazy_study_export
 
     at = wait_until_finished(start_small_study(run_app()))
-    assert [b.label for b in at.get("download_button")] == ["Excel", "PDF report", "CSV (trials)"]
+    labels = [b.label for b in at.get("download_button")]
+    assert "PNG" in labels and "SVG" in labels  # the charts' server-side image downloads
+    assert [label for label in labels if label not in ("PNG", "SVG")] == ["Excel", "PDF report", "CSV (trials)"]
     store = Store()
     data = _lazy_study_export(store, 1, "xlsx", ("trigger_up", "trigger_down"))()
     assert data[:2] == b"PK"  # a zip container: an xlsx workbook
