@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-import pandas as pd
 import streamlit as st
 
 from app.data import DEFAULT_SAMPLE, load_sample_data
 from app.store_access import get_store, store_url
 from core import SimulationResult, StrategyConfig, simulate
 from core.data import MarketData
+from core.data import select_period as core_select_period
 
 _DATASET = "vbl_active_dataset"
 _CONFIG = "vbl_active_config"
@@ -88,18 +88,11 @@ def set_active_period(period: tuple[date, date] | None) -> None:
 
 
 def select_period(data: MarketData, period: tuple[date, date] | None) -> MarketData:
-    """``data`` cut to ``period`` (inclusive dates); dividends outside it are dropped with the bars."""
+    """``data`` cut to ``period`` (inclusive dates) by :func:`core.data.select_period`. Raises ``DataError``."""
     if period is None:
         return data
-    start, end = pd.Timestamp(period[0]), pd.Timestamp(period[1]) + pd.Timedelta(days=1)
-    index = data.prices.index
-    naive = index.tz_localize(None) if index.tz is not None else index
-    mask = (naive >= start) & (naive < end)
-    divs = data.dividends
-    if len(divs):
-        ex = pd.to_datetime(divs["ex_date"])
-        divs = divs[(ex >= start) & (ex < end)]
-    return dataclasses.replace(data, prices=data.prices[mask], dividends=divs)
+    prices, dividends = core_select_period(data.prices, data.dividends, period[0], period[1])
+    return dataclasses.replace(data, prices=prices, dividends=dividends)
 
 
 @st.cache_data(show_spinner="Running the backtest…", max_entries=32)

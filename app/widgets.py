@@ -145,17 +145,19 @@ def record_export(store: Any, entity: str, entity_id: Any, details: Mapping[str,
 _FLASH = "vbl_flash_message"
 
 
-def flash(message: str) -> None:
-    """Show ``message`` as a success box at the top of the page's next run, then rerun now.
+def flash(message: str, *, rerun: bool = True) -> None:
+    """Show ``message`` as a success box at the top of the page's next run, and rerun now (``rerun=False`` inside
+    widget callbacks, where Streamlit reruns by itself).
 
     ``st.rerun()`` discards what this run drew, so a confirmation has to travel through the session state.
     """
     st.session_state[_FLASH] = message
-    st.rerun()
+    if rerun:
+        st.rerun()
 
 
-def show_flash() -> None:
-    """Show the message of :func:`flash`, once."""
+def show_flash(where: Any = None) -> None:
+    """Show the message of :func:`flash`, once, in ``where`` (a container or placeholder; default: the page)."""
     message = st.session_state.pop(_FLASH, None)
     if message:
-        st.success(message, icon=":material/check_circle:")
+        (where or st).success(message, icon=":material/check_circle:")

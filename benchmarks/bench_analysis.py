@@ -7,25 +7,16 @@ a few runs after a warm-up (the Numba kernel compiled and cached); on a shared m
 from __future__ import annotations
 
 import itertools
-import time
 
 import numpy as np
 import pandas as pd
 
 from benchmarks.bench_engine import daily_prices, sweep_configs
+from benchmarks.timing import median_seconds
 from core import StrategyConfig, simulate_many
 from core.analysis import monte_carlo, regime_metrics, robustness, sensitivity, walk_forward
 
 TRAIN_BARS = 756  # three years of trading days
-
-
-def _median_s(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times))
 
 
 def _grid_trials(prices: pd.DataFrame) -> pd.DataFrame:
@@ -45,16 +36,16 @@ def run() -> list[tuple[str, str, str]]:
     prices, _, label = daily_prices()
     configs = sweep_configs(1_000)
     walk_forward(prices.iloc[:300], configs[:4], n_folds=2)  # warm the kernel and the imports
-    wf = _median_s(lambda: walk_forward(prices, configs, "sharpe", n_folds=10, train_length=TRAIN_BARS), 3)
-    wf_anchored = _median_s(
+    wf = median_seconds(lambda: walk_forward(prices, configs, "sharpe", n_folds=10, train_length=TRAIN_BARS), 3)
+    wf_anchored = median_seconds(
         lambda: walk_forward(prices, configs, "sharpe", n_folds=10, train_length=TRAIN_BARS, mode="anchored"), 3
     )
     monte_carlo(prices, StrategyConfig(), n_paths=5)
-    mc = _median_s(lambda: monte_carlo(prices, StrategyConfig(), n_paths=1_000, block_length=20, seed=0), 3)
+    mc = median_seconds(lambda: monte_carlo(prices, StrategyConfig(), n_paths=1_000, block_length=20, seed=0), 3)
     trials = _grid_trials(prices)
-    rob = _median_s(lambda: robustness(trials, "sharpe"), 5)
-    sens = _median_s(lambda: sensitivity(prices, StrategyConfig()), 5)
-    reg = _median_s(lambda: regime_metrics(prices, StrategyConfig()), 5)
+    rob = median_seconds(lambda: robustness(trials, "sharpe"), 5)
+    sens = median_seconds(lambda: sensitivity(prices, StrategyConfig()), 5)
+    reg = median_seconds(lambda: regime_metrics(prices, StrategyConfig()), 5)
     test_bars = (len(prices) - TRAIN_BARS) // 10
     return [
         (f"walk-forward, {label}, 10 rolling folds ({TRAIN_BARS} train / {test_bars} test bars) × 1,000 configs",

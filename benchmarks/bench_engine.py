@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmarks.timing import median_seconds, timed
 from core import StrategyConfig, kernel_interpreted, simulate
 from core.engine import params_matrix, params_row, prepare, run_params
 
@@ -57,25 +58,10 @@ def sweep_configs(n: int, seed: int = 1) -> list[StrategyConfig]:
     ]
 
 
-def _median_ms(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times) * 1000)
-
-
 def _throughput(bars, params, threads: int, repeats: int = 3) -> float:
     run_params(bars, params[:4], threads)  # compile/warm outside the timing
-    best = min(_timed(lambda: run_params(bars, params, threads)) for _ in range(repeats))
+    best = min(timed(lambda: run_params(bars, params, threads)) for _ in range(repeats))
     return params.shape[0] / best
-
-
-def _timed(fn) -> float:
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
 
 
 def _python_baseline(bars, params) -> float:
@@ -112,7 +98,7 @@ def run() -> list[tuple[str, str, str]]:
     """Measure everything; rows of (figure, measured, target)."""
     prices, dividends, label = daily_prices()
     simulate(prices, StrategyConfig(), dividends)
-    sim_ms = _median_ms(lambda: simulate(prices, StrategyConfig(), dividends), 15)
+    sim_ms = median_seconds(lambda: simulate(prices, StrategyConfig(), dividends), 15) * 1000
 
     bars = prepare(prices, dividends)
     params = params_matrix(sweep_configs(40_000))
@@ -124,10 +110,11 @@ def run() -> list[tuple[str, str, str]]:
     ibars = prepare(intraday)
     iparams = params_matrix(sweep_configs(1_000, seed=2))
     run_params(ibars, iparams[:2], 2)
-    intraday_s = _timed(lambda: run_params(ibars, iparams, 2))
+    intraday_s = timed(lambda: run_params(ibars, iparams, 2))
     py_intraday = _python_baseline(ibars, iparams[:1])
 
     start_s = _startup_seconds()
+    row_us = median_seconds(lambda: params_row(StrategyConfig()), 200) * 1e6
     return [
         (f"simulate, {label}, full timeline + events", f"{sim_ms:.1f} ms (median of 15)", "≤ 30 ms"),
         ("simulate_many, 2,520 daily bars, 1 thread", f"{one:,.0f} configs/s", ""),
@@ -139,8 +126,7 @@ def run() -> list[tuple[str, str, str]]:
         ("speed-up, Numba 2 threads / Python", f"{two / python_rate:,.0f}×", ""),
         ("speed-up on 100,000 intraday bars, 2 threads / Python",
          f"{(1_000 / intraday_s) / py_intraday:,.0f}×", ""),
-        ("params_row + validation per config", f"{_median_ms(lambda: params_row(StrategyConfig()), 200) * 1000:.1f} µs",
-         ""),
+        ("params_row + validation per config", f"{row_us:.1f} µs", ""),
     ]
 
 

@@ -7,13 +7,12 @@ workbook or PDF and serialising it to bytes), the median of a few repetitions.
 
 from __future__ import annotations
 
-import statistics
 import time
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
+from benchmarks.timing import median_seconds
 from core import StrategyConfig, simulate
 from core.report.context import DatasetMeta, RunReport
 
@@ -37,15 +36,6 @@ def _report() -> RunReport:
     return RunReport(result, meta, run_id=1, name="benchmark")
 
 
-def _median(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def run() -> list[tuple[str, str, str]]:
     """Measure the three budgets of the issue and return (figure, measured, target) rows."""
     from core.report.excel_run import run_workbook, save_workbook
@@ -55,8 +45,8 @@ def run() -> list[tuple[str, str, str]]:
     n_bars = len(report.result.timeline)
     rows = [
         (f"run workbook, full audit, {n_bars:,} daily bars (s)",
-         f"{_median(lambda: save_workbook(run_workbook(report)), 3):.2f}", "<= 3"),
-        (f"PDF run report, {n_bars:,} daily bars (s)", f"{_median(lambda: run_pdf(report), 3):.2f}", "<= 5"),
+         f"{median_seconds(lambda: save_workbook(run_workbook(report)), 3):.2f}", "<= 3"),
+        (f"PDF run report, {n_bars:,} daily bars (s)", f"{median_seconds(lambda: run_pdf(report), 3):.2f}", "<= 5"),
     ]  # fmt: skip
     try:
         from core.figures import equity_figure
@@ -66,7 +56,7 @@ def run() -> list[tuple[str, str, str]]:
         start = time.perf_counter()
         images.figure_image(fig, "png")  # starts the export process
         cold = time.perf_counter() - start
-        warm = _median(lambda: images.figure_image(fig, "png"), 5)
+        warm = median_seconds(lambda: images.figure_image(fig, "png"), 5)
         images.shutdown()
         rows.append(("chart PNG, first (starts chromium) (s)", f"{cold:.2f}", "-"))
         rows.append((f"chart PNG, warm, {n_bars:,} points x 3 lines, scale 2 (s)", f"{warm:.2f}", "<= 0.5"))

@@ -9,13 +9,12 @@ from __future__ import annotations
 import os
 import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from benchmarks.timing import timed
 from core import StrategyConfig, simulate
 from storage import Store, TrialInput
 from storage.models import INDEXED_METRICS
@@ -46,12 +45,6 @@ def _ten_year_run() -> tuple[pd.DataFrame, object]:
     return prices, simulate(prices, StrategyConfig())
 
 
-def _timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
 def run() -> list[tuple[str, float, str]]:
     """Measure the issue's three speed targets; rows of (figure, measured value, target)."""
     with tempfile.TemporaryDirectory(prefix="vbl-bench-") as folder:
@@ -65,7 +58,7 @@ def run() -> list[tuple[str, float, str]]:
         study = store.create_study(dataset_id, search_space={}, method="grid", objective="sharpe")
         batch = _trials(N_SAVE)
         save_s = min(
-            _timed(lambda s=s: store.save_trials(s, batch))
+            timed(lambda s=s: store.save_trials(s, batch))
             for s in [study, *(store.create_study(dataset_id, search_space={}, method="grid", objective="sharpe")
                                for _ in range(2))]
         )
@@ -74,14 +67,14 @@ def run() -> list[tuple[str, float, str]]:
         big = store.create_study(dataset_id, search_space={}, method="random", objective="sharpe")
         for start in range(0, N_LIST, N_SAVE):
             store.save_trials(big, _trials(N_SAVE, start=start, seed=start))
-        list_s = min(_timed(lambda: store.list_trials(big, sort="-sharpe", full=False)) for _ in range(3))
-        full_s = min(_timed(lambda: store.list_trials(big, sort="-sharpe")) for _ in range(3))
-        top_s = min(_timed(lambda: store.list_trials(big, sort="-sharpe", limit=100)) for _ in range(5))
+        list_s = min(timed(lambda: store.list_trials(big, sort="-sharpe", full=False)) for _ in range(3))
+        full_s = min(timed(lambda: store.list_trials(big, sort="-sharpe")) for _ in range(3))
+        top_s = min(timed(lambda: store.list_trials(big, sort="-sharpe", limit=100)) for _ in range(5))
         assert len(store.list_trials(big, sort="-sharpe", full=False)) == N_LIST
 
         # 3. save a 10-year daily run with its trades
         store.save_run(dataset_id, result)  # warm-up
-        run_ms = statistics.median(_timed(lambda: store.save_run(dataset_id, result)) for _ in range(15)) * 1000
+        run_ms = statistics.median(timed(lambda: store.save_run(dataset_id, result)) for _ in range(15)) * 1000
         n_trades = len(result.trades)
         store.close()
     return [

@@ -18,7 +18,7 @@ import pandas as pd
 from core import kernel as K
 from core.bars import DEFAULT_TIMEZONE, prepare_bars
 from core.config import StrategyConfig
-from core.engine import ACTIONS, KINDS, REASONS, STATUSES, params_row
+from core.engine import ACTIONS, KINDS, REASONS, STATUSES, _reasons, params_row
 from core.errors import ConfigError
 
 
@@ -179,8 +179,6 @@ def _date_of(day_number: int) -> date:
 
 def _reason_text(stamp, price, state, config, action, kind, side, status, raw, q, px, fee, reason, flags, bound, pct):
     """The simulator's plain-language reason for this one evaluation (same wording as the timeline)."""
-    from core.engine import _reasons  # one wording for backtest and advice
-
     row = pd.DataFrame(
         {
             "price": [float(price)],

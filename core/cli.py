@@ -27,10 +27,10 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-import numpy as np
 import pandas as pd
 
 from core.config import FIELD_KINDS, StrategyConfig
+from core.data.period import select_period
 from core.engine import ENGINE_VERSION, SimulationResult, simulate
 from core.errors import ConfigError, DataError
 from core.metric_table import COLUMN_TITLES, GROUP_ORDER, format_metric, metric_info, metrics_table
@@ -234,38 +234,6 @@ def load_market_data(sample: str | None, csv: Path | None, dividends: Path | Non
     if dividends is not None:
         data = dataclasses.replace(data, dividends=load_dividends_csv(dividends))
     return data
-
-
-def select_period(
-    prices: pd.DataFrame, dividends: pd.DataFrame, start: date | None, end: date | None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The bars from ``start`` to ``end`` (calendar dates, both inclusive; intraday bars of ``end`` included).
-
-    Dividends going ex after ``end`` are dropped; earlier ones are kept (the engine ignores those on or before the
-    first bar). Raises ``CliError`` when the period is reversed or holds fewer than two bars.
-    """
-    if start is None and end is None:
-        return prices, dividends
-    if start is not None and end is not None and start > end:
-        raise CliError(f"--start {start} is after --end {end}")
-    index = prices.index
-    keep = np.ones(len(index), dtype=bool)
-    if start is not None:
-        keep &= index >= pd.Timestamp(start)
-    if end is not None:
-        stop = pd.Timestamp(end) + pd.Timedelta(days=1)
-        keep &= index < stop
-        if len(dividends):
-            dividends = dividends[pd.to_datetime(dividends["ex_date"]) < stop].reset_index(drop=True)
-    selected = prices[keep]
-    selected.attrs = dict(prices.attrs)  # the timezone and basis travel in attrs
-    if len(selected) < 2:
-        covered = f"{index[0]:%Y-%m-%d} to {index[-1]:%Y-%m-%d}"
-        raise CliError(
-            f"only {len(selected)} bar(s) between {start or 'the start'} and {end or 'the end'}; need at least 2 "
-            f"(the data covers {covered})"
-        )
-    return selected, dividends
 
 
 # --- output files ---------------------------------------------------------------------------------------------------

@@ -228,9 +228,7 @@ def simulate(
     p = params_row(cfg)
     n = bars.close.shape[0]
     rec = np.zeros((n, K.N_RECORD))
-    div_rec = np.zeros((max(len(bars.div_amount), 0), K.N_DIV_RECORD))
-    if div_rec.shape[0] == 0:
-        div_rec = np.empty((0, K.N_DIV_RECORD))
+    div_rec = np.zeros((len(bars.div_amount), K.N_DIV_RECORD))
     K.run_one(
         bars.close, bars.day, bars.in_session, bars.div_ex_day, bars.div_amount, bars.div_pay_day, p, bars.n_days,
         rec, div_rec,

@@ -22,7 +22,9 @@ from typing import Any
 
 import pandas as pd
 
-FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+from core.report.safe_cells import FORMULA_PREFIXES
+
+# The same dangerous prefixes as every other export; this history marks them with a space rather than an apostrophe.
 SAFE_PREFIX = " "  # prepended to text that a spreadsheet would take for a formula
 
 # Sheet name -> attribute of the history holding that table's records, in workbook order.

@@ -26,7 +26,16 @@ from app.state import (
     set_active_config,
 )
 from app.store_access import open_store_or_report, parse_tags, store_errors
-from app.widgets import backtest_kpis, metric_label, record_export, render_kpis, render_problem, show_chart
+from app.widgets import (
+    backtest_kpis,
+    flash,
+    metric_label,
+    record_export,
+    render_kpis,
+    render_problem,
+    show_chart,
+    show_flash,
+)
 from core import ConfigError, DataError, SimulationResult, StrategyConfig
 from core.data import MarketData
 from core.figures import (
@@ -46,7 +55,6 @@ URL_PATH = "run-backtest"
 FORM_PREFIX = "cfg"
 _SAVED = "backtest_saved_runs"  # result token -> run id saved in this session (exports then name the run)
 _IMAGES = "backtest_chart_images"  # the chart images prepared last: {"token", "chart", "png", "svg"}
-_FLASH = "backtest_preset_flash"
 
 CHARTS: dict[str, str] = {
     "price_anchor": "Price, anchor and triggers",
@@ -205,8 +213,7 @@ def presets_section(store: Store) -> Callable[[StrategyConfig], None] | None:
             render_problem("The presets could not be read", exc)
             return None
         message = st.empty()
-        if flash := st.session_state.pop(_FLASH, None):
-            message.success(flash, icon=":material/check_circle:")
+        show_flash(message)
         names = list(presets)
         choice = st.selectbox(
             "Preset",
@@ -236,8 +243,7 @@ def presets_section(store: Store) -> Callable[[StrategyConfig], None] | None:
             except (StoreError, ValueError) as exc:
                 render_problem(f"The preset {choice!r} could not be deleted", exc)
             else:
-                st.session_state[_FLASH] = f"Deleted the preset {choice!r}."
-                st.rerun()
+                flash(f"Deleted the preset {choice!r}.")
 
         name = st.text_input("Save the current settings as", max_chars=200, key="preset_name",
                              placeholder="e.g. GOOG tight triggers")
@@ -251,8 +257,7 @@ def presets_section(store: Store) -> Callable[[StrategyConfig], None] | None:
         except (StoreError, ValueError) as exc:
             message.error(f"**The preset could not be saved.** {exc}", icon=":material/error:")
             return
-        st.session_state[_FLASH] = f"Saved the current settings as the preset {saved.name!r}."
-        st.rerun()  # so the new preset is listed
+        flash(f"Saved the current settings as the preset {saved.name!r}.")  # rerun lists the new preset
 
     return save
 

@@ -20,7 +20,7 @@ from app.data import samples
 from app.dataset_picker import dataset_picker
 from app.state import DatasetRef, active_dataset, load_dataset, set_active_dataset
 from app.store_access import open_store_or_report
-from app.widgets import render_problem, show_chart
+from app.widgets import flash, render_problem, show_chart, show_flash
 from core import DataError
 from core.data import MarketData, QualityReport, load_csv, quality_report
 from core.data.columns import PRICE_ALIASES, assign_roles, normalise_name
@@ -42,7 +42,6 @@ MAPPED_ROLES: dict[str, str] = {
 }
 REQUIRED_ROLES = ("date", "close")
 _PENDING = "data_pending_upload"  # the parsed upload waiting for "Save and use"
-_FLASH = "data_flash"
 _LAST_UPLOAD = "data_last_upload"
 _ALL_ALIASES = frozenset().union(*PRICE_ALIASES.values())
 
@@ -127,8 +126,7 @@ def data_page() -> None:
         "Bundled histories work offline. Uploaded CSVs and Yahoo downloads are saved to the run store and become "
         "the dataset every page works on."
     )
-    if flash := st.session_state.pop(_FLASH, None):
-        st.success(flash, icon=":material/check_circle:")
+    show_flash()
     store = open_store_or_report("Uploads and downloads cannot be saved: the run store is not available")
 
     bundled_tab, upload_tab, yahoo_tab = st.tabs(["Bundled", "Upload CSV", "Yahoo Finance"])
@@ -155,10 +153,7 @@ def _make_active(store: Store, data: MarketData, what: str) -> None:
         return
     set_active_dataset(DatasetRef("stored", dataset_id))
     st.session_state.pop(_PENDING, None)
-    st.session_state[_FLASH] = (
-        f"Saved {data.name} as dataset {dataset_id} ({len(data.prices):,} bars); it is now the active dataset."
-    )
-    st.rerun()
+    flash(f"Saved {data.name} as dataset {dataset_id} ({len(data.prices):,} bars); it is now the active dataset.")
 
 
 def upload_section(store: Store | None) -> None:

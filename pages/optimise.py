@@ -30,7 +30,7 @@ from app.config_form import load_into_form
 from app.dataset_picker import dataset_picker
 from app.state import DatasetRef, active_config, active_data, set_active_config, set_active_dataset
 from app.store_access import get_store, open_store_or_report, store_errors, store_url
-from app.widgets import metric_label, record_export, render_problem, show_chart
+from app.widgets import flash, metric_label, record_export, render_problem, show_chart, show_flash
 from core import ConfigError, DataError, StrategyConfig
 from core.analysis import parallel_coordinates, robustness, sensitivity_from_trials, surface
 from core.config import FIELD_KINDS, SIZINGS
@@ -80,7 +80,6 @@ PARCOORDS_TOP = 500  # more lines than this turn a parallel-coordinates chart in
 _PARAMS = "optimise_params"  # the searched fields, in the order they were added
 _STUDY = "optimise_study"  # the study shown (the select box's key)
 _STARTED = "optimise_started"  # study id -> worker process started in this session (polled, so it is reaped)
-_FLASH = "optimise_flash"
 
 
 # --- search-space editor ------------------------------------------------------------------------------------------
@@ -230,7 +229,7 @@ def start_study(space: SearchSpace, objective: Objective, method: str, n_trials:
     proc = start_worker(store_url(), study_id, executor=executor, scheduler=scheduler)
     st.session_state.setdefault(_STARTED, {})[study_id] = proc
     st.session_state[_STUDY] = study_id
-    st.session_state[_FLASH] = f"Study {study_id} started in a worker process."
+    flash(f"Study {study_id} started in a worker process.", rerun=False)
 
 
 def new_study_section(store: Store | None) -> None:
@@ -528,8 +527,7 @@ def optimise_page() -> None:
     store = open_store_or_report("Studies need the run store, which is not available")
     with st.expander("New study", expanded=True):
         new_study_section(store)
-    if flash := st.session_state.pop(_FLASH, None):
-        st.success(flash, icon=":material/check_circle:")
+    show_flash()
     if store is None:
         return
     with store_errors("The studies could not be read"):

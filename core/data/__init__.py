@@ -7,6 +7,7 @@ basis they are on, and raises :class:`core.errors.DataError` with a readable mes
 from core.data.csv_loader import load_csv, load_dividends_csv
 from core.data.dividends import normalise_dividends
 from core.data.market_data import MarketData, empty_dividends
+from core.data.period import select_period
 from core.data.quality import QualityReport, quality_report
 from core.data.samples import SampleInfo, list_samples, load_sample
 from core.data.timestamps import infer_interval
@@ -25,4 +26,5 @@ __all__ = [
     "load_sample",
     "normalise_dividends",
     "quality_report",
+    "select_period",
 ]
