@@ -188,6 +188,8 @@ class StudiesMixin(StoreBase):
             if changed != 1:  # compare-and-set lost against another process
                 raise ConflictError(f"study {study_id} was changed by another process; reload it and try again")
             self._audit(conn, "update", "study", study_id, {"status": status, "from": row.status})
+            if status == "running":  # the audit log records every run: a study starting or resuming is one
+                self._audit(conn, "run", "study", study_id, {"from": row.status})
 
         self._write(update)
         return self.get_study(study_id)

@@ -184,6 +184,9 @@ def test_study_lifecycle(store: Store, dataset_id: int) -> None:
     with pytest.raises(ValueError):
         store.set_study_status(study_id, "exploded")
     assert [s.id for s in store.list_studies(dataset_id=dataset_id, status="completed")] == [study_id]
+    # The audit log records every run: the start and the resume each left a "run" line.
+    runs = store.list_audit(entity="study", entity_id=study_id, action="run", limit=None)
+    assert [e.details["from"] for e in runs] == ["paused", "draft"]
     store.delete_study(study_id)
     with pytest.raises(NotFound):
         store.get_study(study_id)
