@@ -14,7 +14,7 @@ from app.store_access import get_store
 from app.widgets import render_problem
 from core import ConfigError, DataError, SimulationResult
 from core.data import MarketData
-from storage import StoreError
+from usecases.store import StoreError
 
 
 @dataclass(frozen=True)

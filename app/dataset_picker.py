@@ -15,7 +15,7 @@ from app.data import samples
 from app.state import DatasetRef, active_dataset, active_period, set_active_dataset, set_active_period
 from app.store_access import get_store
 from core.data import MarketData
-from storage import StoreError
+from usecases.store import StoreError
 
 
 def dataset_options() -> tuple[list[DatasetRef], dict[DatasetRef, str], str | None]:

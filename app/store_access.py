@@ -16,7 +16,7 @@ from typing import ParamSpec, TypeVar
 import streamlit as st
 
 from app.widgets import render_problem
-from storage import Store, StoreError, default_database_url
+from usecases.store import Store, StoreError, default_database_url
 
 P = ParamSpec("P")
 R = TypeVar("R")

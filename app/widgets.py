@@ -1,7 +1,7 @@
 """Small UI building blocks shared by the pages: KPI cards and readable error boxes.
 
 Which cards a backtest shows, and how their numbers read, is decided by the pure :func:`backtest_kpis`; the
-``render_*`` functions only draw. Numbers are formatted like the command line's table (:mod:`core.cli`).
+``render_*`` functions only draw. Numbers are formatted like the command line's table (:mod:`cli.main`).
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def image_downloads(fig: Any, key: str) -> None:
     page draws; each download is written to the audit log.
     """
     from app.store_access import get_store
-    from storage import StoreError
+    from usecases.store import StoreError
 
     try:
         store = get_store()

@@ -72,8 +72,9 @@ def _grid_study() -> int:
     """A stored 100 × 100 grid study over the triggers with synthetic metrics (the render, not the engine, is timed)."""
     from app.data import load_sample_data
     from core.engine import METRIC_NAMES
-    from core.optimize import Objective, SearchSpace, create_study
+    from core.optimize import Objective, SearchSpace
     from storage import Store
+    from usecases.studies import create_study
 
     store = Store()
     dataset_id = store.save_dataset(load_sample_data("GOOG"))

@@ -46,7 +46,8 @@ GRID_100K = {**GRID_10K, "rebalance_ratio": "0.5:5:0.5"}  # 100 × 100 × 10
 
 def _grid(url: str, spec: dict[str, str]) -> tuple[float, int, float]:
     """Seconds to create and run the grid study, trials stored, seconds to rank its top 10."""
-    from core.optimize import Objective, SearchSpace, create_study, run_study, top_trials
+    from core.optimize import Objective, SearchSpace
+    from usecases.studies import create_study, run_study, top_trials
 
     store, dataset_id = _store(url)
     space = SearchSpace.parse(spec)
@@ -72,7 +73,8 @@ def _peak_mb() -> float:
 
 
 def _tpe(url: str, n: int) -> tuple[float, int]:
-    from core.optimize import Objective, SearchSpace, create_study, run_study
+    from core.optimize import Objective, SearchSpace
+    from usecases.studies import create_study, run_study
 
     store, dataset_id = _store(url)
     space = SearchSpace.parse({"trigger_up": "0.005:0.1:0.0005", "trigger_down": "0.005:0.1:0.0005",

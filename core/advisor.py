@@ -208,16 +208,25 @@ def apply_fill(state: PositionState, decision: Decision, *, day: date | None = N
     """The state after the order of ``decision`` filled as advised (price, quantity and commission as decided)."""
     if decision.action not in ("BUY", "SELL"):
         raise ConfigError(f"nothing to fill: the decision is {decision.action}")
-    shares, cash = K.execute_order(decision.qty, decision.exec_price, decision.commission, state.shares, state.cash)
     fill_day = day if day is not None else decision.session_date
-    same_day = state.day == fill_day
+    return record_execution(state, decision.qty, decision.exec_price, decision.commission, fill_day)
+
+
+def record_execution(state: PositionState, qty: float, price: float, commission: float, day: date) -> PositionState:
+    """The state after an order of signed ``qty`` (positive buys) executed at ``price`` on ``day``.
+
+    Shares and cash move with the simulator's own :func:`core.kernel.execute_order`; the anchor becomes the
+    execution price and the order counts against ``day``'s cap (docs/strategy.md §5.3, §5.10).
+    """
+    shares, cash = K.execute_order(qty, price, commission, state.shares, state.cash)
+    same_day = state.day == day
     return replace(
         state,
         shares=shares,
         cash=cash,
-        anchor=decision.exec_price,
+        anchor=price,
         orders_today=(state.orders_today if same_day else 0) + 1,
-        day=fill_day,
+        day=day,
     )
 
 

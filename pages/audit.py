@@ -14,7 +14,7 @@ import streamlit as st
 
 from app.store_access import open_store_or_report, render_store_error
 from app.widgets import record_export
-from storage import AuditEntry, StoreError
+from usecases.store import AuditEntry, StoreError
 
 URL_PATH = "audit-log"
 MAX_ROWS = 5000  # newest entries read from the store; the filters below work on these

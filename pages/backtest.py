@@ -49,7 +49,7 @@ from core.metric_table import COLUMN_TITLES, RETURN_AND_RISK, format_metric, met
 from core.report.bundle import CSV_TABLES
 from core.report.context import DatasetMeta, RunReport
 from core.report.exports import run_export
-from storage import Store, StoreError
+from usecases.store import Store, StoreError
 
 URL_PATH = "run-backtest"
 FORM_PREFIX = "cfg"

@@ -16,7 +16,8 @@ from app.widgets import metric_label, show_chart
 from core.figures_analysis import normalised_equity_figure
 from core.metric_table import format_metric
 from core.risk_stats import best_per_metric, config_differences, metrics_side_by_side
-from storage import RunRecord
+from usecases.runs import rerun
+from usecases.store import RunRecord
 
 MAX_LISTED = 200  # newest runs offered for comparison
 # The metrics compared, in display order.
@@ -31,7 +32,7 @@ BEST_STYLE = "background-color: rgba(46, 139, 87, 0.22); font-weight: 600"
 @st.cache_data(show_spinner="Re-running the run from the store…", max_entries=64)
 def _run_equity(url: str, run_id: int, created_at: str) -> pd.Series:
     # Keyed by database, run id and creation time (an id reused after a delete is a different run).
-    return get_store().rerun(run_id).equity
+    return rerun(get_store(), run_id).equity
 
 
 def run_label(record: RunRecord) -> str:

@@ -26,7 +26,7 @@ from core.data import MarketData, QualityReport, load_csv, quality_report
 from core.data.columns import PRICE_ALIASES, assign_roles, normalise_name
 from core.data.csv_table import RawTable, read_table
 from core.figures import candlestick_figure
-from storage import Store, StoreError
+from usecases.store import Store, StoreError
 
 URL_PATH = "market-data"
 YAHOO_INTERVALS: tuple[str, ...] = ("1d", "1wk", "1mo", "1h", "30m", "15m", "5m")

@@ -16,7 +16,7 @@ from app.state import DatasetRef, set_active_config, set_active_dataset
 from app.store_access import open_store_or_report, store_errors
 from core import StrategyConfig
 from pages import backtest
-from storage import RunRecord, StudyRecord
+from usecases.store import RunRecord, StudyRecord
 
 URL_PATH = "start"
 RECENT = 5  # rows in each "recent" table

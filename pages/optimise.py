@@ -4,7 +4,7 @@
   of values for switches and sizing); the number of combinations and of planned trials updates as you type.
 * **Method, objective, constraints, executor** — grid, random or Bayesian search; the metric to optimise;
   ``metric>=value`` constraints; this machine or a Dask cluster.
-* **Progress** — the study runs in ``python -m core.optimize.worker`` (never in the page's script), so the page
+* **Progress** — the study runs in ``python -m usecases.studies.worker`` (never in the page's script), so the page
   stays responsive: a fragment polls the store every second for done/total, rate and ETA, with pause and cancel.
 * **Results** — every trial in a sortable table; a heatmap (x, y, metric, aggregation) whose cells show every
   metric on hover and open their configuration in Backtest on click; the 3-D surface; parallel coordinates;
@@ -46,29 +46,22 @@ from core.figures_optimize import (
     surface_figure,
     trial_config,
 )
-from core.optimize import (
-    METHODS,
-    Objective,
-    ObjectiveError,
-    ParamRange,
-    SearchSpace,
-    SearchSpaceError,
+from core.optimize import METHODS, Objective, ObjectiveError, ParamRange, SearchSpace, SearchSpaceError, planned_trials
+from core.optimize.objective import direction
+from pages.backtest import FORM_PREFIX as BACKTEST_FORM
+from pages.backtest import URL_PATH as BACKTEST_URL
+from pages.backtest import backtest_page
+from usecases.store import Store, StoreError, StudyRecord
+from usecases.studies import (
     StudyBusyError,
     cancel_study,
     create_study,
     invalid_summary,
     pause_study,
-    planned_trials,
     resume_study,
     start_worker,
     study_progress,
 )
-from core.optimize.objective import direction
-from pages.backtest import FORM_PREFIX as BACKTEST_FORM
-from pages.backtest import URL_PATH as BACKTEST_URL
-from pages.backtest import backtest_page
-from storage import Store, StoreError
-from storage.values import StudyRecord
 
 URL_PATH = "optimisation-lab"
 POLL_S = 1.0  # how often the progress fragment reads the store while a study runs
@@ -448,8 +441,8 @@ def _lazy_study_export(store: Store, study_id: int, fmt: str, heatmap: tuple[str
     """The bytes of one study export, built only when its button is clicked (and audited then)."""
 
     def build() -> bytes:
-        from core.report.context import study_report_from_store
         from core.report.exports import study_export
+        from usecases.reports import study_report_from_store
 
         export = study_export(study_report_from_store(store, study_id), fmt, heatmap=heatmap)
         record_export(store, "study", study_id, {"format": fmt, "file": export.filename, "page": "optimise"})

@@ -6,7 +6,7 @@ own rules), proposing it as an order, recording the fill as it really happened, 
 setting the anchor by hand (audited), the event timeline, and the history as Excel or CSV.
 
 One function, :func:`positions_page`, registered with ``st.navigation`` in ``streamlit_app.py``. Everything is
-stored through ``store.positions`` (:mod:`storage.positions`), so a restart of the app loses nothing; the page keeps
+stored through ``ledger(store)`` (:mod:`usecases.ledger`), so a restart of the app loses nothing; the page keeps
 only the last evaluated price in the session.
 """
 
@@ -28,8 +28,8 @@ from app.store_access import open_store_or_report
 from app.widgets import flash, render_problem, show_flash
 from core.advisor import Decision, evaluate
 from core.position_history import history_csv, history_excel
-from storage import POSITION_STATUSES, PositionRecord, Store, StoreError
-from storage.positions import local_now
+from usecases.ledger import ledger, local_now
+from usecases.store import POSITION_STATUSES, PositionRecord, Store, StoreError
 
 _EVAL = "pos_evaluated"  # {position id: (price, price time as ISO text, source label)}
 STATUS_COLORS: dict[str, str] = {"active": "green", "paused": "orange", "closed": "gray"}
@@ -168,7 +168,7 @@ def positions_page() -> None:
         return
     records: list[PositionRecord] = []
     with _problems("The positions could not be listed"):
-        records = store.positions.list()
+        records = ledger(store).list()
     new_position_section(store, expanded=not records)
     if not records:
         st.info("No positions yet: open one above.", icon=":material/info:")
@@ -230,10 +230,10 @@ def new_position_section(store: Store, *, expanded: bool) -> None:
             config = next(p.config for p in presets if p.name == preset)
             with _problems("The position could not be opened"):
                 if mode == "Existing holdings":
-                    record = store.positions.create(ticker, config, name=name, shares=shares, cash=cash,
+                    record = ledger(store).create(ticker, config, name=name, shares=shares, cash=cash,
                                                     anchor=anchor)
                 else:
-                    record = store.positions.create(ticker, config, name=name, price=price)
+                    record = ledger(store).create(ticker, config, name=name, price=price)
                 st.session_state["pos_selected"] = record.id
                 flash(f"Position #{record.id} {record.ticker} opened.")
 
@@ -244,8 +244,8 @@ def position_card(store: Store, position: PositionRecord) -> None:
     st.header(f"{position.ticker} — {position.name}")
     st.badge(position.status, color=STATUS_COLORS.get(position.status, "gray"))
     with _problems("The position's details could not be loaded"):
-        dividends = store.positions.list_dividends(pid)
-        open_orders = store.positions.list_orders(pid, open_only=True)
+        dividends = ledger(store).list_dividends(pid)
+        open_orders = ledger(store).list_orders(pid, open_only=True)
         for d in dividends:
             if d.status == "booked":
                 st.badge(d.badge, icon=":material/payments:", color="green")
@@ -349,7 +349,7 @@ def advice_section(store: Store, position: PositionRecord, d: Decision) -> None:
     if d.action in ("BUY", "SELL") and st.button("Propose this order", icon=":material/add_task:",
                                                  key=f"pos_propose_{position.id}"):
         with _problems("The order could not be proposed"):
-            order = store.positions.propose_order(position.id, d)
+            order = ledger(store).propose_order(position.id, d)
             flash(f"Order #{order.id} proposed: {order.side} {order.qty:,.4f} at {_money(order.price)}.")
 
 
@@ -368,7 +368,7 @@ def orders_section(store: Store, position: PositionRecord, open_orders: Sequence
     for column, label, action in ((a, "Submitted", "submit"), (b, "Cancel", "cancel"), (c, "Rejected", "reject")):
         if column.button(label, key=f"pos_order_{action}_{position.id}") and oid is not None:
             with _problems(f"Order #{oid} could not be changed"):
-                getattr(store.positions, f"{action}_order")(oid)
+                getattr(ledger(store), f"{action}_order")(oid)
                 flash(f"Order #{oid}: {action} recorded.")
 
 
@@ -404,7 +404,7 @@ def fill_section(store: Store, position: PositionRecord, decision: Decision | No
                 order = next(o for o in open_orders if o.id == order_id)
                 side = order.side
             with _problems("The fill was refused"):
-                result = store.positions.record_fill(pid, side, qty, price, fee, at=parse_time(when, position.timezone),
+                result = ledger(store).record_fill(pid, side, qty, price, fee, at=parse_time(when, position.timezone),
                                                      order_id=order_id, idempotency_key=idem)
                 st.session_state[key_name] = uuid.uuid4().hex  # the next fill is a new request
                 note = " (it had already been recorded)" if result.replayed else ""
@@ -424,9 +424,9 @@ def cash_section(store: Store, position: PositionRecord) -> None:
         if submitted:
             with _problems("The cash movement was refused"):
                 if direction == "Deposit":
-                    store.positions.deposit(pid, amount, note)
+                    ledger(store).deposit(pid, amount, note)
                 else:
-                    store.positions.withdraw(pid, amount, note)
+                    ledger(store).withdraw(pid, amount, note)
                 flash(f"{direction} of {_money(amount)} booked.")
 
 
@@ -442,11 +442,11 @@ def dividend_section(store: Store, position: PositionRecord) -> None:
             submitted = st.form_submit_button("Book ex-dividend")
         if submitted:
             with _problems("The dividend could not be booked"):
-                div = store.positions.book_dividend(pid, ex_date, amount, pay.strip() or None)
+                div = ledger(store).book_dividend(pid, ex_date, amount, pay.strip() or None)
                 flash(div.badge)
         if st.button("Pay the dividends due today", key=f"pos_div_pay_due_{pid}"):
             with _problems("The dividends could not be paid"):
-                paid = store.positions.pay_due_dividends(pid)
+                paid = ledger(store).pay_due_dividends(pid)
                 flash(f"{len(paid)} dividend(s) paid." if paid else "No dividend is due yet.")
 
 
@@ -461,7 +461,7 @@ def anchor_section(store: Store, position: PositionRecord) -> None:
             submitted = st.form_submit_button("Set anchor")
         if submitted:
             with _problems("The anchor was not changed"):
-                store.positions.set_anchor(pid, anchor, reason)
+                ledger(store).set_anchor(pid, anchor, reason)
                 flash(f"Anchor set to {_money(anchor)}.")
 
 
@@ -473,7 +473,7 @@ def status_section(store: Store, position: PositionRecord) -> None:
                               key=f"pos_status_{pid}")
         if status != position.status and st.button("Change status", key=f"pos_status_apply_{pid}"):
             with _problems("The status could not be changed"):
-                store.positions.set_status(pid, status)
+                ledger(store).set_status(pid, status)
                 flash(f"Position is now {status}.")
 
 
@@ -481,7 +481,7 @@ def timeline_section(store: Store, position: PositionRecord) -> None:
     """The event timeline and the history as Excel and CSV."""
     pid = position.id
     st.subheader("Timeline")
-    history = store.positions.history(pid)
+    history = ledger(store).history(pid)
     st.dataframe(events_frame(history.events), hide_index=True, key=f"pos_timeline_{pid}",
                  column_config={"at": st.column_config.DatetimeColumn("At (UTC)", format="YYYY-MM-DD HH:mm:ss")})
     stem = f"position-{pid}-{position.ticker}"

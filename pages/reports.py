@@ -17,12 +17,12 @@ import streamlit as st
 from app.store_access import open_store_or_report, store_errors
 from core.figures import RUN_CHARTS
 from core.report.bundle import CSV_TABLES
-from core.report.context import run_report_from_store, study_report_from_store
 from core.report.excel_run import TEMPLATE_TITLES, TEMPLATES
 from core.report.exports import Export, run_export, runs_export, study_export
 from core.report.images import ImageExportError
 from core.report.pdf import PAGE_SIZES
-from storage import Store
+from usecases.reports import run_report_from_store, study_report_from_store
+from usecases.store import Store
 
 MAX_LISTED = 200
 _READY = "reports_ready"  # (what was asked for, Export) of the last prepared file
@@ -104,7 +104,7 @@ def _runs_section(store: Store) -> None:
 def _study_section(store: Store) -> None:
     studies = store.list_studies()
     if not studies:
-        st.info("No stored studies yet. Run an optimisation (`python -m core optimize`) to create one.",
+        st.info("No stored studies yet. Run an optimisation (`python -m cli optimize`) to create one.",
                 icon=":material/info:")
         return
     by_id = {s.id: s for s in studies}

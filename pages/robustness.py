@@ -41,7 +41,7 @@ from core.engine import METRIC_NAMES, params_matrix, prepare, run_params
 from core.figures_analysis import distribution_figure, fan_figure, folds_timeline_figure, stitched_equity_figure
 from core.metric_table import format_metric
 from core.risk_stats import daily_returns, trigger_grid
-from storage import StoreError
+from usecases.store import StoreError
 
 OBJECTIVES: tuple[str, ...] = ("sharpe", "cagr", "total_return", "calmar", "sortino")
 MC_METRICS: tuple[str, ...] = ("total_return", "sharpe", "max_drawdown", "excess_return_vs_buy_hold")

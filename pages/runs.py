@@ -19,7 +19,8 @@ from app.widgets import backtest_kpis, flash, render_kpis, show_chart, show_flas
 from core import SimulationResult
 from core.figures import drawdown_figure, equity_figure
 from pages.backtest import settings_summary
-from storage import DatasetInfo, RerunCheck, RunFilter, RunRecord, Store
+from usecases.runs import RerunCheck, rerun, verify_run
+from usecases.store import DatasetInfo, RunFilter, RunRecord, Store
 
 # Sort choices offered on the page: label -> Store.list_runs sort key (without the direction prefix).
 SORT_KEYS: dict[str, str] = {
@@ -93,7 +94,7 @@ def runs_page() -> None:
     """List the saved runs; re-run, edit or delete the selected one."""
     st.title("Saved runs")
     st.caption(
-        "Backtests saved from the Backtest page or with `python -m core backtest --save`. A run is re-run from the "
+        "Backtests saved from the Backtest page or with `python -m cli backtest --save`. A run is re-run from the "
         "dataset and settings stored with it, so it reproduces without the original files or a download."
     )
     show_flash()
@@ -169,8 +170,8 @@ def rerun_section(store: Store, record: RunRecord) -> None:
     if st.button("Re-run from the database", icon=":material/replay:", key="runs_rerun"):
         with store_errors(f"Run {record.id} could not be re-run"), st.spinner("Re-running…"):
             # verify_run re-simulates to compare metrics and trades; rerun gives the timeline for the charts.
-            check = store.verify_run(record.id)
-            result = store.rerun(record.id)
+            check = verify_run(store, record.id)
+            result = rerun(store, record.id)
             st.session_state[_RERUN] = RerunOutcome(record.id, record.created_at, check, result)
     outcome: RerunOutcome | None = st.session_state.get(_RERUN)
     if outcome is None or (outcome.run_id, outcome.created_at) != (record.id, record.created_at):

@@ -1,5 +1,5 @@
 """Run store: persistence for datasets, backtest runs, optimisation studies and trials, presets, the audit log and
-positions held for real (``Store.positions``).
+positions held for real (:class:`PositionsAPI`, opened with the strategy's rules by ``usecases.ledger``).
 
 Pages, the CLI and workers use only :class:`Store` (see :mod:`storage.store` for an example) and the value objects
 and errors exported here, never database sessions. Databases: a SQLite file (default ``var/vbl.sqlite3``, or
@@ -32,10 +32,11 @@ from storage.positions import (
     OrderRecord,
     PositionHistory,
     PositionRecord,
+    PositionRules,
     PositionsAPI,
 )
 from storage.presets import DEFAULT_PRESETS
-from storage.runs import RUN_SORT_KEYS, RerunCheck
+from storage.runs import RUN_SORT_KEYS
 from storage.store import Store
 from storage.studies import STUDY_STATUSES, STUDY_TRANSITIONS, TRIAL_SORT_KEYS, TRIAL_STATUSES
 from storage.values import (
@@ -77,9 +78,9 @@ __all__ = [
     "OrderRecord",
     "PositionHistory",
     "PositionRecord",
+    "PositionRules",
     "PositionsAPI",
     "Preset",
-    "RerunCheck",
     "RunFilter",
     "RunRecord",
     "Store",

@@ -8,7 +8,7 @@ are naive UTC. NaN metrics are NULL in the indexed metric columns and sort last.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import registry
@@ -180,3 +180,156 @@ presets = PresetRow.__table__
 audit_log = AuditRow.__table__
 
 TABLES: tuple[str, ...] = tuple(metadata.tables)
+
+
+# -- positions held for real ----------------------------------------------------------------------------------
+
+
+def _fk(table: str, *, nullable: bool = False, ondelete: str = "CASCADE", index: bool = True) -> sa.Column:
+    return sa.Column(sa.Integer(), sa.ForeignKey(f"{table}.id", ondelete=ondelete), nullable=nullable, index=index)
+
+
+def _money(nullable: bool = False) -> sa.Column:
+    return sa.Column(sa.Double(), nullable=nullable)
+
+
+class PositionRow(StoreModel, table=True):
+    __tablename__ = "positions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticker: str = Field(sa_column=sa.Column(sa.String(40), nullable=False, index=True))
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    config: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    timezone: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    shares: float = Field(sa_column=_money())
+    cash: float = Field(sa_column=_money())
+    receivable: float = Field(sa_column=_money())
+    anchor: float = Field(sa_column=_money())
+    orders_today: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
+    day: date | None = Field(default=None, sa_column=sa.Column(sa.Date(), nullable=True))
+    status: str = Field(sa_column=sa.Column(sa.String(20), nullable=False, index=True))
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
+
+
+class PositionOrderRow(StoreModel, table=True):
+    __tablename__ = "position_orders"
+
+    id: int | None = Field(default=None, primary_key=True)
+    position_id: int = Field(sa_column=_fk("positions"))
+    status: str = Field(sa_column=sa.Column(sa.String(20), nullable=False, index=True))
+    side: str = Field(sa_column=sa.Column(sa.String(4), nullable=False))
+    kind: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    qty: float = Field(sa_column=_money())  # unsigned
+    raw_qty: float = Field(sa_column=_money())  # signed, before trims
+    price: float = Field(sa_column=_money())
+    commission: float = Field(sa_column=_money())
+    projected_asset_pct: float | None = Field(default=None, sa_column=_money(nullable=True))
+    reason: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    decided_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))  # exchange-local price time
+    note: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
+
+
+class PositionFillRow(StoreModel, table=True):
+    __tablename__ = "position_fills"
+
+    id: int | None = Field(default=None, primary_key=True)
+    position_id: int = Field(sa_column=_fk("positions"))
+    order_id: int | None = Field(default=None, sa_column=_fk("position_orders", nullable=True, ondelete="SET NULL"))
+    side: str = Field(sa_column=sa.Column(sa.String(4), nullable=False))
+    qty: float = Field(sa_column=_money())  # unsigned
+    price: float = Field(sa_column=_money())
+    commission: float = Field(sa_column=_money())
+    filled_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))  # exchange-local
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
+
+
+class PositionDividendRow(StoreModel, table=True):
+    __tablename__ = "position_dividends"
+    __table_args__ = (sa.UniqueConstraint("position_id", "ex_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    position_id: int = Field(sa_column=_fk("positions"))
+    ex_date: date = Field(sa_column=sa.Column(sa.Date(), nullable=False))
+    pay_date: date = Field(sa_column=sa.Column(sa.Date(), nullable=False))
+    amount_per_share: float = Field(sa_column=_money())
+    shares: float = Field(sa_column=_money())
+    gross: float = Field(sa_column=_money())
+    net: float = Field(sa_column=_money())
+    anchor_before: float = Field(sa_column=_money())
+    anchor_after: float = Field(sa_column=_money())
+    status: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))  # "booked" or "paid"
+    paid_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(), nullable=True))
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
+
+
+class PositionCashFlowRow(StoreModel, table=True):
+    __tablename__ = "position_cash_flows"
+
+    id: int | None = Field(default=None, primary_key=True)
+    position_id: int = Field(sa_column=_fk("positions"))
+    amount: float = Field(sa_column=_money())  # > 0 deposit, < 0 withdrawal
+    note: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
+
+
+class PositionAnchorChangeRow(StoreModel, table=True):
+    __tablename__ = "position_anchor_changes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    position_id: int = Field(sa_column=_fk("positions"))
+    old_anchor: float = Field(sa_column=_money())
+    new_anchor: float = Field(sa_column=_money())
+    reason: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    actor: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
+
+
+class PositionEventRow(StoreModel, table=True):
+    __tablename__ = "position_events"
+
+    id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True, autoincrement=True))
+    position_id: int = Field(sa_column=_fk("positions"))
+    at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))  # when recorded (UTC)
+    kind: str = Field(sa_column=sa.Column(sa.String(30), nullable=False))
+    message: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    details: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    actor: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
+    shares: float = Field(sa_column=_money())  # the state after the event
+    cash: float = Field(sa_column=_money())
+    receivable: float = Field(sa_column=_money())
+    anchor: float = Field(sa_column=_money())
+
+
+class PositionIdempotencyRow(StoreModel, table=True):
+    __tablename__ = "position_idempotency"
+
+    key: str = Field(sa_column=sa.Column(sa.String(200), primary_key=True))
+    operation: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    request_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    result: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False, index=True))
+
+
+positions = PositionRow.__table__
+position_orders = PositionOrderRow.__table__
+position_fills = PositionFillRow.__table__
+position_dividends = PositionDividendRow.__table__
+position_cash_flows = PositionCashFlowRow.__table__
+position_anchor_changes = PositionAnchorChangeRow.__table__
+position_events = PositionEventRow.__table__
+position_idempotency = PositionIdempotencyRow.__table__
+
+POSITION_TABLES: tuple[str, ...] = (
+    "positions",
+    "position_orders",
+    "position_fills",
+    "position_dividends",
+    "position_cash_flows",
+    "position_anchor_changes",
+    "position_events",
+    "position_idempotency",
+)

@@ -1,10 +1,11 @@
 """Positions held for real: their state, orders, fills, dividends, cash flows, anchor changes and event trail.
 
-Reached through ``store.positions`` (a :class:`PositionsAPI`). Every state change runs in one short transaction that
-locks the position's row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` serialises writers),
-moves the :class:`core.advisor.PositionState` with the simulator's own code (:func:`core.kernel.execute_order`,
-:func:`core.advisor.apply_ex_dividend`, :func:`core.advisor.receive_dividend`), stores the new state and appends an
-event carrying the state after the change, so the timeline alone explains every number.
+The repository of the position ledger (:class:`PositionsAPI`; opened with the strategy's rules by
+:func:`usecases.ledger.ledger`). Tables are in :mod:`storage.models`, records in :mod:`storage.values`. Every state
+change runs in one short transaction that locks the position's row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's
+``BEGIN IMMEDIATE`` serialises writers), moves the :class:`core.advisor.PositionState` with the rules it was given
+(:class:`PositionRules`: the simulator's own functions), stores the new state and appends an event carrying the
+state after the change, so the timeline alone explains every number.
 
 Idempotency: :meth:`PositionsAPI.record_fill` (and deposits/withdrawals) take an optional ``idempotency_key``. The key
 is a unique column of ``position_idempotency``; its row is inserted *first*, in the same transaction as the change,
@@ -19,27 +20,44 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
-from sqlmodel import Field
 
-from core import kernel as K
-from core.advisor import Decision, PositionState, apply_ex_dividend, initial_state, receive_dividend
+from core.advisor import Decision, PositionState
 from core.bars import DEFAULT_TIMEZONE
 from core.config import StrategyConfig
-from core.errors import ConfigError
 from storage import codec
 from storage._base import aware, require, utcnow
 from storage.errors import ConflictError
-from storage.models import BigId, StoreModel
-from storage.values import FrozenMap
+from storage.models import (
+    position_anchor_changes,
+    position_cash_flows,
+    position_dividends,
+    position_events,
+    position_fills,
+    position_idempotency,
+    position_orders,
+    positions,
+)
+from storage.values import (
+    AnchorChangeRecord,
+    CashFlowRecord,
+    DividendRecord,
+    EventRecord,
+    FillRecord,
+    FillResult,
+    FrozenMap,
+    OrderRecord,
+    PositionHistory,
+    PositionRecord,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from storage.store import Store
@@ -57,305 +75,6 @@ ORDER_TRANSITIONS: dict[str, tuple[str, ...]] = {
 OPEN_ORDER_STATUSES: tuple[str, ...] = ("proposed", "submitted")
 IDEMPOTENCY_TTL = timedelta(days=7)
 _EPS = 1e-9  # absolute slack for float sums when checking cash and shares (cents are 1e-2)
-
-
-# -- tables -----------------------------------------------------------------------------------------------------
-
-
-def _fk(table: str, *, nullable: bool = False, ondelete: str = "CASCADE", index: bool = True) -> sa.Column:
-    return sa.Column(sa.Integer(), sa.ForeignKey(f"{table}.id", ondelete=ondelete), nullable=nullable, index=index)
-
-
-def _money(nullable: bool = False) -> sa.Column:
-    return sa.Column(sa.Double(), nullable=nullable)
-
-
-class PositionRow(StoreModel, table=True):
-    __tablename__ = "positions"
-
-    id: int | None = Field(default=None, primary_key=True)
-    ticker: str = Field(sa_column=sa.Column(sa.String(40), nullable=False, index=True))
-    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
-    config: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
-    timezone: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
-    shares: float = Field(sa_column=_money())
-    cash: float = Field(sa_column=_money())
-    receivable: float = Field(sa_column=_money())
-    anchor: float = Field(sa_column=_money())
-    orders_today: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
-    day: date | None = Field(default=None, sa_column=sa.Column(sa.Date(), nullable=True))
-    status: str = Field(sa_column=sa.Column(sa.String(20), nullable=False, index=True))
-    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
-    updated_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
-
-
-class PositionOrderRow(StoreModel, table=True):
-    __tablename__ = "position_orders"
-
-    id: int | None = Field(default=None, primary_key=True)
-    position_id: int = Field(sa_column=_fk("positions"))
-    status: str = Field(sa_column=sa.Column(sa.String(20), nullable=False, index=True))
-    side: str = Field(sa_column=sa.Column(sa.String(4), nullable=False))
-    kind: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
-    qty: float = Field(sa_column=_money())  # unsigned
-    raw_qty: float = Field(sa_column=_money())  # signed, before trims
-    price: float = Field(sa_column=_money())
-    commission: float = Field(sa_column=_money())
-    projected_asset_pct: float | None = Field(default=None, sa_column=_money(nullable=True))
-    reason: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
-    decided_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))  # exchange-local price time
-    note: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
-    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
-    updated_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
-
-
-class PositionFillRow(StoreModel, table=True):
-    __tablename__ = "position_fills"
-
-    id: int | None = Field(default=None, primary_key=True)
-    position_id: int = Field(sa_column=_fk("positions"))
-    order_id: int | None = Field(default=None, sa_column=_fk("position_orders", nullable=True, ondelete="SET NULL"))
-    side: str = Field(sa_column=sa.Column(sa.String(4), nullable=False))
-    qty: float = Field(sa_column=_money())  # unsigned
-    price: float = Field(sa_column=_money())
-    commission: float = Field(sa_column=_money())
-    filled_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))  # exchange-local
-    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
-
-
-class PositionDividendRow(StoreModel, table=True):
-    __tablename__ = "position_dividends"
-    __table_args__ = (sa.UniqueConstraint("position_id", "ex_date"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    position_id: int = Field(sa_column=_fk("positions"))
-    ex_date: date = Field(sa_column=sa.Column(sa.Date(), nullable=False))
-    pay_date: date = Field(sa_column=sa.Column(sa.Date(), nullable=False))
-    amount_per_share: float = Field(sa_column=_money())
-    shares: float = Field(sa_column=_money())
-    gross: float = Field(sa_column=_money())
-    net: float = Field(sa_column=_money())
-    anchor_before: float = Field(sa_column=_money())
-    anchor_after: float = Field(sa_column=_money())
-    status: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))  # "booked" or "paid"
-    paid_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(), nullable=True))
-    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
-
-
-class PositionCashFlowRow(StoreModel, table=True):
-    __tablename__ = "position_cash_flows"
-
-    id: int | None = Field(default=None, primary_key=True)
-    position_id: int = Field(sa_column=_fk("positions"))
-    amount: float = Field(sa_column=_money())  # > 0 deposit, < 0 withdrawal
-    note: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
-    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
-
-
-class PositionAnchorChangeRow(StoreModel, table=True):
-    __tablename__ = "position_anchor_changes"
-
-    id: int | None = Field(default=None, primary_key=True)
-    position_id: int = Field(sa_column=_fk("positions"))
-    old_anchor: float = Field(sa_column=_money())
-    new_anchor: float = Field(sa_column=_money())
-    reason: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
-    actor: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
-    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
-
-
-class PositionEventRow(StoreModel, table=True):
-    __tablename__ = "position_events"
-
-    id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True, autoincrement=True))
-    position_id: int = Field(sa_column=_fk("positions"))
-    at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))  # when recorded (UTC)
-    kind: str = Field(sa_column=sa.Column(sa.String(30), nullable=False))
-    message: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
-    details: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
-    actor: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
-    shares: float = Field(sa_column=_money())  # the state after the event
-    cash: float = Field(sa_column=_money())
-    receivable: float = Field(sa_column=_money())
-    anchor: float = Field(sa_column=_money())
-
-
-class PositionIdempotencyRow(StoreModel, table=True):
-    __tablename__ = "position_idempotency"
-
-    key: str = Field(sa_column=sa.Column(sa.String(200), primary_key=True))
-    operation: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
-    request_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
-    result: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
-    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
-    expires_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False, index=True))
-
-
-positions = PositionRow.__table__
-position_orders = PositionOrderRow.__table__
-position_fills = PositionFillRow.__table__
-position_dividends = PositionDividendRow.__table__
-position_cash_flows = PositionCashFlowRow.__table__
-position_anchor_changes = PositionAnchorChangeRow.__table__
-position_events = PositionEventRow.__table__
-position_idempotency = PositionIdempotencyRow.__table__
-
-POSITION_TABLES: tuple[str, ...] = (
-    "positions",
-    "position_orders",
-    "position_fills",
-    "position_dividends",
-    "position_cash_flows",
-    "position_anchor_changes",
-    "position_events",
-    "position_idempotency",
-)
-
-
-# -- value objects ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PositionRecord:
-    """A stored position: what it is, how it trades (``config``) and what it holds now (``state``)."""
-
-    id: int
-    ticker: str
-    name: str
-    config: StrategyConfig
-    timezone: str
-    state: PositionState
-    status: str
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class OrderRecord:
-    """An order proposed by the advisor (``qty`` unsigned, ``price`` the advised execution price)."""
-
-    id: int
-    position_id: int
-    status: str
-    side: str
-    kind: str
-    qty: float
-    raw_qty: float
-    price: float
-    commission: float
-    projected_asset_pct: float | None
-    reason: str
-    decided_at: datetime
-    note: str
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class FillRecord:
-    """An execution as it really happened (``qty`` unsigned; ``filled_at`` exchange-local)."""
-
-    id: int
-    position_id: int
-    order_id: int | None
-    side: str
-    qty: float
-    price: float
-    commission: float
-    filled_at: datetime
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class FillResult:
-    """What :meth:`PositionsAPI.record_fill` returns; ``replayed`` is True when an idempotency key returned the
-    first request's result instead of recording anything."""
-
-    fill: FillRecord
-    state: PositionState  # the position right after this fill
-    replayed: bool = False
-
-
-@dataclass(frozen=True)
-class DividendRecord:
-    """A dividend booked on its ex-date (receivable += net, anchor -= amount) and paid on its pay date."""
-
-    id: int
-    position_id: int
-    ex_date: date
-    pay_date: date
-    amount_per_share: float
-    shares: float
-    gross: float
-    net: float
-    anchor_before: float
-    anchor_after: float
-    status: str
-    paid_at: datetime | None
-    created_at: datetime
-
-    @property
-    def badge(self) -> str:
-        """E.g. ``"Ex-dividend $0.82/sh; receivable $61.50; anchor adjusted to $149.18"``."""
-        text = (
-            f"Ex-dividend ${self.amount_per_share:,.2f}/sh; receivable ${self.net:,.2f}; "
-            f"anchor adjusted to ${self.anchor_after:,.2f}"
-        )
-        return text if self.status == "booked" else f"{text} (paid)"
-
-
-@dataclass(frozen=True)
-class CashFlowRecord:
-    """A deposit (``amount`` > 0) or withdrawal (``amount`` < 0)."""
-
-    id: int
-    position_id: int
-    amount: float
-    note: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class AnchorChangeRecord:
-    """A manual anchor change (also in the audit log)."""
-
-    id: int
-    position_id: int
-    old_anchor: float
-    new_anchor: float
-    reason: str
-    actor: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class EventRecord:
-    """One entry of a position's timeline, with the state right after it."""
-
-    id: int
-    position_id: int
-    at: datetime
-    kind: str
-    message: str
-    details: Mapping[str, Any]
-    actor: str
-    shares: float
-    cash: float
-    receivable: float
-    anchor: float
-
-
-@dataclass(frozen=True)
-class PositionHistory:
-    """Everything stored about one position (for the page and the Excel/CSV export)."""
-
-    position: PositionRecord
-    events: tuple[EventRecord, ...]
-    orders: tuple[OrderRecord, ...]
-    fills: tuple[FillRecord, ...]
-    dividends: tuple[DividendRecord, ...]
-    cash_flows: tuple[CashFlowRecord, ...]
-    anchor_changes: tuple[AnchorChangeRecord, ...]
 
 
 # -- row -> record ----------------------------------------------------------------------------------------------
@@ -485,7 +204,7 @@ def request_hash(operation: str, request: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _money_text(value: float) -> str:
+def money_text(value: float) -> str:
     return f"${value:,.2f}"
 
 
@@ -496,11 +215,41 @@ class FillRejected(ConflictError):
 # -- the API ----------------------------------------------------------------------------------------------------
 
 
+class PositionRules(Protocol):
+    """The strategy rules a position ledger applies inside its transactions.
+
+    The store only persists: the use-case layer (:class:`usecases.ledger.LedgerRules`) supplies these, each one
+    the engine's own rule function, so the store never runs the engine and a held position moves exactly as a
+    simulated one does.
+    """
+
+    def opening_state(self, config: StrategyConfig, price: float, at: pd.Timestamp) -> PositionState:
+        """The state after funding with ``config.initial_capital`` and buying like the backtest's first bar."""
+
+    def fill_problem(self, state: PositionState, side: str, qty: float, price: float, commission: float) -> str:
+        """Why the position cannot absorb this fill, or "" when it can."""
+
+    def after_fill(self, state: PositionState, side: str, qty: float, price: float, commission: float,
+                   day: date) -> PositionState:
+        """The state after an execution on ``day`` (the anchor moves, the day's order count grows)."""
+
+    def pay_date(self, ex_date: date, pay_date: date | None, config: StrategyConfig) -> date:
+        """The pay date of a dividend booked with ``pay_date`` (``None``: not known); ``ValueError`` if refused."""
+
+    def after_ex_dividend(self, state: PositionState, amount_per_share: float,
+                          config: StrategyConfig) -> tuple[PositionState, float]:
+        """The state after an ex-date (receivable and anchor), and the net amount receivable."""
+
+    def after_payment(self, state: PositionState, net: float) -> PositionState:
+        """The state after a dividend's net amount is paid (receivable to cash)."""
+
+
 class PositionsAPI:
     """Positions of one :class:`storage.Store` (``store.positions``). Every method is one short transaction."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, rules: PositionRules) -> None:
         self._store = store
+        self._rules = rules
 
     # -- plumbing ---------------------------------------------------------------------------------------------
 
@@ -602,8 +351,8 @@ class PositionsAPI:
         if shares is None and cash is None:
             if price is None:
                 raise ValueError("give the holdings (shares, cash, anchor) or a price to buy the initial position at")
-            state = initial_state(config, _positive("price", price), pd.Timestamp(_local(at, timezone)))
-            how = f"funded with {_money_text(config.initial_capital)} and bought at {_money_text(float(price))}"
+            state = self._rules.opening_state(config, _positive("price", price), pd.Timestamp(_local(at, timezone)))
+            how = f"funded with {money_text(config.initial_capital)} and bought at {money_text(float(price))}"
         else:
             state = PositionState(
                 shares=_non_negative("shares", shares or 0.0),
@@ -621,7 +370,7 @@ class PositionsAPI:
                 status="active", created_at=now, updated_at=now,
             )).inserted_primary_key[0])
             self._log(conn, pid, "created", f"Position {ticker} {how}: {state.shares:,.4f} shares, "
-                      f"cash {_money_text(state.cash)}, anchor {_money_text(state.anchor)}", state,
+                      f"cash {money_text(state.cash)}, anchor {money_text(state.anchor)}", state,
                       {"config": config.to_dict()})
             self._store._audit(conn, "create", "position", pid, {"ticker": ticker, "name": name})
             return pid
@@ -684,7 +433,7 @@ class PositionsAPI:
             trimmed = f" (trimmed from {abs(decision.raw_qty):,.4f})" if decision.trimmed else ""
             self._log(conn, position_id, "order_proposed",
                       f"Order {oid} proposed: {decision.side} {abs(decision.qty):,.4f}{trimmed} at "
-                      f"{_money_text(decision.exec_price)}", _state(row), {"order_id": oid, "reason": decision.reason})
+                      f"{money_text(decision.exec_price)}", _state(row), {"order_id": oid, "reason": decision.reason})
             return oid
 
         return self.get_order(self._store._write(propose))
@@ -772,17 +521,11 @@ class PositionsAPI:
                     raise ConflictError(f"order {order_id} is {order.status}; only proposed or submitted orders fill")
                 if order.side != side:
                     raise ConflictError(f"order {order_id} is a {order.side}, the fill a {side}")
-            problem = _fill_problem(state, side, qty, price, commission)
+            problem = self._rules.fill_problem(state, side, qty, price, commission)
             if problem:
                 rejection.append(problem)
                 raise FillRejected(problem)
-            q = qty if side == "BUY" else -qty
-            shares, cash = K.execute_order(q, price, commission, state.shares, state.cash)
-            day = filled_at.date()
-            # The same bookkeeping as core.advisor.apply_fill: the anchor moves to the fill price, the order counts
-            # against the day's cap.
-            after = replace(state, shares=shares, cash=cash, anchor=price, day=day,
-                            orders_today=(state.orders_today if state.day == day else 0) + 1)
+            after = self._rules.after_fill(state, side, qty, price, commission, filled_at.date())
             now = utcnow()
             fid = int(conn.execute(sa.insert(position_fills).values(
                 position_id=position_id, order_id=order_id, side=side, qty=qty, price=price, commission=commission,
@@ -794,8 +537,8 @@ class PositionsAPI:
             self._save_state(conn, position_id, after)
             of_order = f" (order {order_id})" if order_id is not None else ""
             self._log(conn, position_id, "fill",
-                      f"Filled{of_order}: {side} {qty:,.4f} at {_money_text(price)}, commission "
-                      f"{_money_text(commission)}; anchor → {_money_text(price)}", after,
+                      f"Filled{of_order}: {side} {qty:,.4f} at {money_text(price)}, commission "
+                      f"{money_text(commission)}; anchor → {money_text(price)}", after,
                       {"fill_id": fid, "order_id": order_id, "filled_at": filled_at.isoformat()})
             fill = _fill(conn.execute(sa.select(position_fills).where(position_fills.c.id == fid)).first())
             return FillResult(fill=fill, state=after)
@@ -827,7 +570,7 @@ class PositionsAPI:
         def note(conn: Connection) -> None:
             row = self._lock(conn, position_id)
             self._log(conn, position_id, "fill_rejected", f"Fill refused: {side} {qty:,.4f} at "
-                      f"{_money_text(price)} — {why}", _state(row),
+                      f"{money_text(price)} — {why}", _state(row),
                       {"side": side, "qty": qty, "price": price, "commission": commission})
 
         self._store._write(note)
@@ -848,21 +591,15 @@ class PositionsAPI:
             row = self._lock(conn, position_id)
             self._require_open(row)
             config = StrategyConfig.from_dict(codec.loads(row.config))
-            pay = pd.Timestamp(pay_date).date() if pay_date is not None else ex + timedelta(
-                days=config.dividend_pay_lag_days)
-            if pay < ex:
-                raise ValueError(f"the pay date {pay} is before the ex-date {ex}")
+            pay = self._rules.pay_date(ex, None if pay_date is None else pd.Timestamp(pay_date).date(), config)
             if conn.execute(sa.select(position_dividends.c.id).where(
                     position_dividends.c.position_id == position_id, position_dividends.c.ex_date == ex)).first():
                 raise ConflictError(f"a dividend with ex-date {ex} is already booked for position {position_id}")
             state = _state(row)
             if amount >= state.anchor:
-                raise ValueError(f"a dividend of {_money_text(amount)}/sh would push the anchor "
-                                 f"{_money_text(state.anchor)} to zero or below")
-            try:
-                after, net = apply_ex_dividend(state, amount, config)
-            except ConfigError as exc:  # pragma: no cover - guarded above
-                raise ValueError(str(exc)) from exc
+                raise ValueError(f"a dividend of {money_text(amount)}/sh would push the anchor "
+                                 f"{money_text(state.anchor)} to zero or below")
+            after, net = self._rules.after_ex_dividend(state, amount, config)
             gross = amount * state.shares
             did = int(conn.execute(sa.insert(position_dividends).values(
                 position_id=position_id, ex_date=ex, pay_date=pay, amount_per_share=amount, shares=state.shares,
@@ -876,8 +613,8 @@ class PositionsAPI:
             warn = (f"; {len(open_orders)} open order(s) were proposed against the old anchor — evaluate again"
                     if open_orders else "")
             self._log(conn, position_id, "ex_dividend",
-                      f"Ex-dividend {_money_text(amount)}/sh on {ex}; receivable {_money_text(net)} (pay {pay}); "
-                      f"anchor adjusted to {_money_text(after.anchor)}{warn}", after,
+                      f"Ex-dividend {money_text(amount)}/sh on {ex}; receivable {money_text(net)} (pay {pay}); "
+                      f"anchor adjusted to {money_text(after.anchor)}{warn}", after,
                       {"dividend_id": did, "open_orders": list(open_orders)})
             return did
 
@@ -899,12 +636,12 @@ class PositionsAPI:
             div = conn.execute(sa.select(position_dividends).where(position_dividends.c.id == dividend_id)).first()
             if div.status != "booked":
                 raise ConflictError(f"dividend {dividend_id} (ex {div.ex_date}) is already paid")
-            after = receive_dividend(_state(row), div.net)
+            after = self._rules.after_payment(_state(row), div.net)
             conn.execute(sa.update(position_dividends).where(position_dividends.c.id == dividend_id)
                          .values(status="paid", paid_at=utcnow()))
             self._save_state(conn, row.id, after)
             self._log(conn, row.id, "dividend_paid",
-                      f"Dividend of ex-date {div.ex_date} paid: {_money_text(div.net)} moved to cash", after,
+                      f"Dividend of ex-date {div.ex_date} paid: {money_text(div.net)} moved to cash", after,
                       {"dividend_id": dividend_id})
 
         self._store._write(pay)
@@ -937,14 +674,14 @@ class PositionsAPI:
             self._require_open(row)
             state = _state(row)
             if state.cash + amount < -_EPS:
-                raise ConflictError(f"cannot withdraw {_money_text(-amount)}: position {position_id} holds only "
-                                    f"{_money_text(state.cash)} in cash")
+                raise ConflictError(f"cannot withdraw {money_text(-amount)}: position {position_id} holds only "
+                                    f"{money_text(state.cash)} in cash")
             after = replace(state, cash=max(state.cash + amount, 0.0))
             fid = int(conn.execute(sa.insert(position_cash_flows).values(
                 position_id=position_id, amount=amount, note=text, created_at=utcnow())).inserted_primary_key[0])
             self._save_state(conn, position_id, after)
             kind = "deposit" if amount > 0 else "withdrawal"
-            self._log(conn, position_id, kind, f"{kind.capitalize()} of {_money_text(abs(amount))}"
+            self._log(conn, position_id, kind, f"{kind.capitalize()} of {money_text(abs(amount))}"
                       + (f": {text}" if text else ""), after, {"cash_flow_id": fid})
             return fid
 
@@ -966,8 +703,8 @@ class PositionsAPI:
                 position_id=position_id, old_anchor=state.anchor, new_anchor=new, reason=why,
                 actor=self._store.actor, created_at=utcnow()))
             self._save_state(conn, position_id, after)
-            self._log(conn, position_id, "anchor_set", f"Anchor set by hand {_money_text(state.anchor)} → "
-                      f"{_money_text(new)}: {why}", after, {"old": state.anchor, "new": new})
+            self._log(conn, position_id, "anchor_set", f"Anchor set by hand {money_text(state.anchor)} → "
+                      f"{money_text(new)}: {why}", after, {"old": state.anchor, "new": new})
             self._store._audit(conn, "update", "position", position_id,
                                {"anchor": {"old": state.anchor, "new": new}, "reason": why})
 
@@ -1024,30 +761,11 @@ class PositionsAPI:
             sa.delete(position_idempotency).where(position_idempotency.c.expires_at <= utcnow())).rowcount)
 
 
-def _fill_problem(state: PositionState, side: str, qty: float, price: float, commission: float) -> str:
-    """Why the position cannot absorb this fill, or "" when it can."""
-    if side == "BUY":
-        cost = qty * price + commission
-        if cost > state.cash + _EPS:
-            return (f"buying {qty:,.4f} at {_money_text(price)} plus {_money_text(commission)} commission costs "
-                    f"{_money_text(cost)} but the position holds only {_money_text(state.cash)} in cash; deposit "
-                    "cash first or correct the fill")
-        return ""
-    if qty > state.shares + _EPS:
-        return (f"selling {qty:,.4f} shares but the position holds only {state.shares:,.4f}; correct the quantity "
-                "(short selling is not part of the strategy)")
-    if state.cash + qty * price - commission < -_EPS:
-        return (f"the commission {_money_text(commission)} exceeds the sale's proceeds plus the cash held; correct "
-                "the commission")
-    return ""
-
-
 __all__ = [
     "IDEMPOTENCY_TTL",
     "ORDER_STATUSES",
     "ORDER_TRANSITIONS",
     "POSITION_STATUSES",
-    "POSITION_TABLES",
     "AnchorChangeRecord",
     "CashFlowRecord",
     "DividendRecord",
@@ -1058,6 +776,7 @@ __all__ = [
     "OrderRecord",
     "PositionHistory",
     "PositionRecord",
+    "PositionRules",
     "PositionsAPI",
     "request_hash",
 ]

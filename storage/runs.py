@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -15,22 +13,10 @@ from sqlalchemy.engine import Connection
 from core.config import StrategyConfig
 from storage import codec
 from storage._base import StoreBase, aware, naive_utc, require, utcnow
-from storage.errors import StoreReadOnly
 from storage.models import INDEXED_METRICS, run_trades, runs
 from storage.values import FrozenMap, RunFilter, RunRecord
 
 RUN_SORT_KEYS: tuple[str, ...] = ("id", "created_at", "name", *INDEXED_METRICS)
-
-
-@dataclass(frozen=True)
-class RerunCheck:
-    """Outcome of :meth:`RunsMixin.verify_run`: ``identical`` is True when metrics and trades match bit for bit."""
-
-    run_id: int
-    identical: bool
-    differences: tuple[str, ...]
-    stored_engine_version: str
-    current_engine_version: str
 
 
 def indexed_metric_values(metrics: Mapping[str, Any]) -> dict[str, Any]:
@@ -229,52 +215,3 @@ class RunsMixin(StoreBase):
             self._audit(conn, "delete", "run", run_id, {"name": row.name})
 
         self._write(delete)
-
-    def rerun(self, run_id: int) -> Any:
-        """Re-simulate a stored run from the stored dataset and configuration; returns a ``core.SimulationResult``.
-
-        This is how the timeline of a stored run is obtained (it is not stored). With the same engine version the
-        metrics and trades equal the stored ones bit for bit (see :meth:`verify_run`).
-        """
-        from core import simulate
-
-        record = self.get_run(run_id)
-        frames = self.load_dataset(record.dataset_id)  # type: ignore[attr-defined]
-        result = simulate(frames.prices, record.config, dividends=frames.dividends)
-        # re-running works on a read-only database too; there is just no audit entry then
-        with contextlib.suppress(StoreReadOnly):
-            self._write(lambda conn: self._audit(conn, "run", "run", run_id, {"action": "rerun"}))
-        return result
-
-    def verify_run(self, run_id: int) -> RerunCheck:
-        """Re-run a stored run and report whether metrics and trades match the stored ones exactly."""
-        from core import ENGINE_VERSION
-
-        record = self.get_run(run_id)
-        stored_trades = self.get_run_trades(run_id)
-        result = self.rerun(run_id)
-        differences = [
-            f"metric {key}: stored {record.metrics.get(key)!r}, recomputed {value!r}"
-            for key, value in FrozenMap(result.metrics).items()
-            if FrozenMap({key: value}) != FrozenMap({key: record.metrics.get(key)})
-        ]
-        differences += [f"metric {key}: stored but not recomputed" for key in record.metrics if key not in
-                         result.metrics]
-        if not _same_frame(stored_trades, result.trades):
-            differences.append("trades differ")
-        return RerunCheck(
-            run_id=run_id,
-            identical=not differences,
-            differences=tuple(differences),
-            stored_engine_version=record.engine_version,
-            current_engine_version=ENGINE_VERSION,
-        )
-
-
-def _same_frame(a: pd.DataFrame, b: pd.DataFrame) -> bool:
-    return (
-        list(a.columns) == list(b.columns)
-        and list(a.dtypes) == list(b.dtypes)
-        and a.index.equals(b.index)
-        and bool(a.equals(b))
-    )

@@ -8,7 +8,7 @@ Usage::
     dataset_id = store.save_dataset(market_data)
     run_id = store.save_run(dataset_id, simulate(market_data.prices, config, market_data.dividends))
     store.list_runs({"dataset_id": dataset_id}, sort="-sharpe", limit=20)
-    store.rerun(run_id).timeline       # the timeline is recomputed, not stored
+    usecases.runs.rerun(store, run_id).timeline   # the timeline is recomputed (a use case), not stored
 
 Every method runs its own short transaction (nothing is held between calls, so a page can keep a ``Store`` for the
 whole session), retries transient locks with backoff, and raises :class:`storage.errors.StoreError` subclasses whose
@@ -29,7 +29,6 @@ from storage.datasets import DatasetsMixin
 from storage.errors import StoreError, StoreSchemaError
 from storage.migrate import missing_tables, upgrade
 from storage.models import audit_log
-from storage.positions import PositionsAPI
 from storage.presets import PresetsMixin
 from storage.runs import RunsMixin
 from storage.studies import StudiesMixin
@@ -73,11 +72,6 @@ class Store(DatasetsMixin, RunsMixin, StudiesMixin, PresetsMixin):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    @property
-    def positions(self) -> PositionsAPI:
-        """Positions held for real: state, orders, fills, dividends, cash flows, anchor changes, timeline."""
-        return PositionsAPI(self)
 
     def close(self) -> None:
         """Close this process's pooled connections to the database (a later call reconnects)."""

@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from core.advisor import PositionState
 from core.config import StrategyConfig
 
 _NAN_KEY = ("__nan__",)
@@ -275,3 +276,149 @@ def _frames_equal(a: Any, b: Any) -> bool:
     if a is None or b is None:
         return a is b
     return bool(a.equals(b)) and list(a.columns) == list(b.columns) and list(a.dtypes) == list(b.dtypes)
+
+
+# -- positions held for real ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PositionRecord:
+    """A stored position: what it is, how it trades (``config``) and what it holds now (``state``)."""
+
+    id: int
+    ticker: str
+    name: str
+    config: StrategyConfig
+    timezone: str
+    state: PositionState
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    """An order proposed by the advisor (``qty`` unsigned, ``price`` the advised execution price)."""
+
+    id: int
+    position_id: int
+    status: str
+    side: str
+    kind: str
+    qty: float
+    raw_qty: float
+    price: float
+    commission: float
+    projected_asset_pct: float | None
+    reason: str
+    decided_at: datetime
+    note: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class FillRecord:
+    """An execution as it really happened (``qty`` unsigned; ``filled_at`` exchange-local)."""
+
+    id: int
+    position_id: int
+    order_id: int | None
+    side: str
+    qty: float
+    price: float
+    commission: float
+    filled_at: datetime
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class FillResult:
+    """What :meth:`PositionsAPI.record_fill` returns; ``replayed`` is True when an idempotency key returned the
+    first request's result instead of recording anything."""
+
+    fill: FillRecord
+    state: PositionState  # the position right after this fill
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class DividendRecord:
+    """A dividend booked on its ex-date (receivable += net, anchor -= amount) and paid on its pay date."""
+
+    id: int
+    position_id: int
+    ex_date: date
+    pay_date: date
+    amount_per_share: float
+    shares: float
+    gross: float
+    net: float
+    anchor_before: float
+    anchor_after: float
+    status: str
+    paid_at: datetime | None
+    created_at: datetime
+
+    @property
+    def badge(self) -> str:
+        """E.g. ``"Ex-dividend $0.82/sh; receivable $61.50; anchor adjusted to $149.18"``."""
+        text = (
+            f"Ex-dividend ${self.amount_per_share:,.2f}/sh; receivable ${self.net:,.2f}; "
+            f"anchor adjusted to ${self.anchor_after:,.2f}"
+        )
+        return text if self.status == "booked" else f"{text} (paid)"
+
+
+@dataclass(frozen=True)
+class CashFlowRecord:
+    """A deposit (``amount`` > 0) or withdrawal (``amount`` < 0)."""
+
+    id: int
+    position_id: int
+    amount: float
+    note: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class AnchorChangeRecord:
+    """A manual anchor change (also in the audit log)."""
+
+    id: int
+    position_id: int
+    old_anchor: float
+    new_anchor: float
+    reason: str
+    actor: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """One entry of a position's timeline, with the state right after it."""
+
+    id: int
+    position_id: int
+    at: datetime
+    kind: str
+    message: str
+    details: Mapping[str, Any]
+    actor: str
+    shares: float
+    cash: float
+    receivable: float
+    anchor: float
+
+
+@dataclass(frozen=True)
+class PositionHistory:
+    """Everything stored about one position (for the page and the Excel/CSV export)."""
+
+    position: PositionRecord
+    events: tuple[EventRecord, ...]
+    orders: tuple[OrderRecord, ...]
+    fills: tuple[FillRecord, ...]
+    dividends: tuple[DividendRecord, ...]
+    cash_flows: tuple[CashFlowRecord, ...]
+    anchor_changes: tuple[AnchorChangeRecord, ...]

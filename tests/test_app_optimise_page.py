@@ -1,6 +1,6 @@
 """The Optimise page through Streamlit's AppTest on a throw-away SQLite store, and the figure builders behind it.
 
-The studies run in real worker processes (``python -m core.optimize.worker``), as in the app; the grids are tiny so
+The studies run in real worker processes (``python -m usecases.studies.worker``), as in the app; the grids are tiny so
 that a study finishes in a few seconds, and the tests poll the page the way its fragment polls the store.
 """
 

@@ -24,6 +24,7 @@ from core.position_history import history_csv, history_excel, neutralise
 from pages.positions import PriceQuote, position_metrics, positions_frame
 from storage import ENV_VAR, Store
 from storage.database import dispose_engine
+from usecases.ledger import ledger
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 URL_PATH = "my-positions"
@@ -83,7 +84,7 @@ def test_the_full_cycle_and_a_restart(db_url: str) -> None:
     ok(button(at, "Open position").click().run())
     assert not at.error, [e.value for e in at.error]
     store = Store(db_url)
-    (position,) = store.positions.list()
+    (position,) = ledger(store).list()
     pid = position.id
     assert (position.ticker, position.state.shares, position.state.cash) == ("GOOG", 50.0, 5000.0)
     assert at.dataframe[0].value["ticker"].tolist() == ["GOOG"]
@@ -101,32 +102,32 @@ def test_the_full_cycle_and_a_restart(db_url: str) -> None:
 
     # propose it, then record the fill against the order (prefilled from the advice)
     ok(at.button(key=f"pos_propose_{pid}").click().run())
-    (order,) = store.positions.list_orders(pid, open_only=True)
+    (order,) = ledger(store).list_orders(pid, open_only=True)
     assert order.qty == pytest.approx(abs(expected.qty))
     at.selectbox(key=f"pos_fill_order_{pid}").set_value(order.id)
     at.text_input(key=f"pos_fill_time_{pid}").input("2024-01-03 11:05")
     ok(button(at, "Record fill").click().run())
     assert not at.error, [e.value for e in at.error]
     shares, cash = K.execute_order(expected.qty, expected.exec_price, expected.commission, 50.0, 5000.0)
-    state = store.positions.get(pid).state
+    state = ledger(store).get(pid).state
     assert (state.shares, state.cash, state.anchor) == (shares, cash, expected.exec_price)
-    assert store.positions.get_order(order.id).status == "filled"
+    assert ledger(store).get_order(order.id).status == "filled"
 
     # a fill that would sell more than is held is refused on the page, not raised
     widget(at.selectbox, "Side").set_value("SELL")
     widget(at.number_input, "Quantity").set_value(1_000_000.0)
     ok(button(at, "Record fill").click().run())
     assert any("The fill was refused" in e.value and "holds only" in e.value for e in at.error)
-    assert store.positions.get(pid).state == state
+    assert ledger(store).get(pid).state == state
 
     # deposit, then set the anchor by hand (audited)
     at.number_input(key=f"pos_cash_amount_{pid}").set_value(1000.0)
     ok(button(at, "Book").click().run())
-    assert store.positions.get(pid).state.cash == pytest.approx(cash + 1000)
+    assert ledger(store).get(pid).state.cash == pytest.approx(cash + 1000)
     at.number_input(key=f"pos_anchor_value_{pid}").set_value(88.0)
     at.text_input(key=f"pos_anchor_reason_{pid}").input("reset after a corporate action")
     ok(button(at, "Set anchor").click().run())
-    assert store.positions.get(pid).state.anchor == 88.0
+    assert ledger(store).get(pid).state.anchor == 88.0
     assert store.list_audit(entity="position", entity_id=pid, action="update")[0].details["reason"] == (
         "reset after a corporate action"
     )
@@ -135,19 +136,19 @@ def test_the_full_cycle_and_a_restart(db_url: str) -> None:
     at.date_input(key=f"pos_div_ex_{pid}").set_value(date(2024, 1, 10))
     at.number_input(key=f"pos_div_amount_{pid}").set_value(0.82)
     ok(button(at, "Book ex-dividend").click().run())
-    div = store.positions.list_dividends(pid)[0]
+    div = ledger(store).list_dividends(pid)[0]
     assert any(div.badge in m.value for m in at.success)  # the flash after booking
     assert div.anchor_after == pytest.approx(87.18)
     assert len(at.get("download_button")) == 2
 
     # restart: a new app (new session, caches cleared, connections closed) on the same database
-    before = store.positions.history(pid)
+    before = ledger(store).history(pid)
     st.cache_resource.clear()
     store.close()
     dispose_engine(db_url)
     again = run_page()
     assert again.dataframe[0].value["ticker"].tolist() == ["GOOG"]
-    assert Store(db_url).positions.history(pid) == before
+    assert ledger(Store(db_url)).history(pid) == before
     timeline = again.dataframe[-1].value
     assert timeline["event"].tolist() == [e.kind.replace("_", " ") for e in before.events]
     assert "ex dividend" in timeline["event"].tolist() and "anchor set" in timeline["event"].tolist()
@@ -156,7 +157,7 @@ def test_the_full_cycle_and_a_restart(db_url: str) -> None:
 
 def test_latest_close_orders_dividends_and_status(db_url: str) -> None:
     store = Store(db_url)
-    pid = store.positions.create("GOOG", StrategyConfig(), shares=50, cash=5000, anchor=100).id
+    pid = ledger(store).create("GOOG", StrategyConfig(), shares=50, cash=5000, anchor=100).id
     at = run_page()
 
     # evaluate at the latest close of the bundled GOOG sample (offered first: it matches the ticker)
@@ -171,21 +172,21 @@ def test_latest_close_orders_dividends_and_status(db_url: str) -> None:
     ok(at.button(key=f"pos_propose_{pid}").click().run())
     assert any("1 open order(s)" in m.value for m in at.markdown)
     ok(at.button(key=f"pos_order_cancel_{pid}").click().run())
-    assert [o.status for o in store.positions.list_orders(pid)] == ["cancelled"]
-    assert store.positions.get(pid).state.shares == 50  # nothing traded
+    assert [o.status for o in ledger(store).list_orders(pid)] == ["cancelled"]
+    assert ledger(store).get(pid).state.shares == 50  # nothing traded
 
     # a dividend booked long ago is due: pay it from the card
-    div = store.positions.book_dividend(pid, "2024-01-10", 0.5)
+    div = ledger(store).book_dividend(pid, "2024-01-10", 0.5)
     ok(at.run())
     assert any(div.badge in m.value for m in at.markdown)
     ok(at.button(key=f"pos_div_pay_due_{pid}").click().run())
     assert any("1 dividend(s) paid" in m.value for m in at.success)
-    assert store.positions.get(pid).state.receivable == 0.0
+    assert ledger(store).get(pid).state.receivable == 0.0
 
     # pause the position
     at.selectbox(key=f"pos_status_{pid}").set_value("paused").run()
     ok(at.button(key=f"pos_status_apply_{pid}").click().run())
-    assert store.positions.get(pid).status == "paused"
+    assert ledger(store).get(pid).status == "paused"
     assert any(m.value == ":orange-badge[paused]" for m in at.markdown)
 
 
@@ -200,7 +201,7 @@ def test_the_page_is_registered_in_the_app(db_url: str) -> None:
 
 def test_list_metrics_and_distances(db_url: str) -> None:
     store = Store(db_url)
-    p = store.positions.create("MSFT", StrategyConfig(), shares=10, cash=1000, anchor=100)
+    p = ledger(store).create("MSFT", StrategyConfig(), shares=10, cash=1000, anchor=100)
     m = position_metrics(p, 110.0)
     assert m["value"] == 2100 and m["stock_share"] == pytest.approx(1100 / 2100)
     assert m["to_sell"] == pytest.approx(103 / 110 - 1) and m["to_buy"] == pytest.approx(97 / 110 - 1)
@@ -211,10 +212,10 @@ def test_list_metrics_and_distances(db_url: str) -> None:
 
 def test_export_is_values_only_and_defuses_formulas(db_url: str) -> None:
     store = Store(db_url)
-    p = store.positions.create("=HYPERLINK(\"x\")", StrategyConfig(), name="@evil", shares=10, cash=1000, anchor=100)
-    store.positions.deposit(p.id, 50, "+1 note")
-    store.positions.record_fill(p.id, "SELL", 2, 103.0, 1.0, at="2024-01-03 11:00")
-    history = store.positions.history(p.id)
+    p = ledger(store).create("=HYPERLINK(\"x\")", StrategyConfig(), name="@evil", shares=10, cash=1000, anchor=100)
+    ledger(store).deposit(p.id, 50, "+1 note")
+    ledger(store).record_fill(p.id, "SELL", 2, 103.0, 1.0, at="2024-01-03 11:00")
+    history = ledger(store).history(p.id)
     assert neutralise("-x") == " -x" and neutralise("ok") == "ok" and neutralise(-1.0) == -1.0
 
     workbook = openpyxl.load_workbook(io.BytesIO(history_excel(history)))

@@ -1,4 +1,4 @@
-"""The command line (``core.cli``): in-process through ``main(argv)``, and once as a real ``python -m core``."""
+"""The command line (``cli.main``): in-process through ``main(argv)``, and once as a real ``python -m cli``."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cli.main import EXIT_USAGE, main, parse_settings, parse_value, write_atomic
 from core import METRIC_NAMES, StrategyConfig, simulate
-from core.cli import EXIT_USAGE, main, parse_settings, parse_value, write_atomic
 from core.data import load_csv, load_sample
 from core.metric_table import format_metric
 
@@ -84,7 +84,7 @@ def test_backtest_prints_the_metrics_table(capsys, goog):
 
 def test_real_subprocess_prints_the_table():
     proc = subprocess.run(
-        [sys.executable, "-m", "core", "backtest", "--data", "GOOG"],
+        [sys.executable, "-m", "cli", "backtest", "--data", "GOOG"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -98,7 +98,7 @@ def test_real_subprocess_prints_the_table():
 
 def test_real_subprocess_reports_a_bad_setting_in_one_line():
     proc = subprocess.run(
-        [sys.executable, "-m", "core", "backtest", "--set", "trigger_up=-0.1"],
+        [sys.executable, "-m", "cli", "backtest", "--set", "trigger_up=-0.1"],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -1,4 +1,4 @@
-"""``python -m core backtest --save`` and ``python -m core runs ...`` against a throw-away SQLite store."""
+"""``python -m cli backtest --save`` and ``python -m cli runs ...`` against a throw-away SQLite store."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from cli.main import EXIT_USAGE, main
+from cli.runs import EXIT_NOT_REPRODUCED
 from core import StrategyConfig, simulate
-from core.cli import EXIT_USAGE, main
-from core.cli_runs import EXIT_NOT_REPRODUCED
 from core.data import load_sample
 from core.metric_table import format_metric
 from storage import ENV_VAR, Store
@@ -210,9 +210,9 @@ def test_an_existing_older_database_is_upgraded_on_start(capsys, db_url, tmp_pat
 
 def test_real_subprocess_saves_and_lists(db_url):
     env_run = {"cwd": REPO, "capture_output": True, "text": True, "timeout": 300}
-    saved = subprocess.run([sys.executable, "-m", "core", "backtest", "--data", "SP500", "--save"], **env_run)
+    saved = subprocess.run([sys.executable, "-m", "cli", "backtest", "--data", "SP500", "--save"], **env_run)
     assert saved.returncode == 0, saved.stderr
     run_id = int(re.search(r"saved as run (\d+)", saved.stdout).group(1))
-    listed = subprocess.run([sys.executable, "-m", "core", "runs", "list", "--sort", "-sharpe"], **env_run)
+    listed = subprocess.run([sys.executable, "-m", "cli", "runs", "list", "--sort", "-sharpe"], **env_run)
     assert listed.returncode == 0, listed.stderr
     assert listed_ids(listed.stdout) == [run_id]

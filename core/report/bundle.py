@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
@@ -23,9 +23,6 @@ from core.errors import DataError
 from core.report.context import RunReport, StudyReport
 from core.report.safe_cells import safe_frame
 from core.report.transaction_log import transaction_log
-
-if TYPE_CHECKING:
-    from storage import Store
 
 BUNDLE_FORMAT = "vbl-run-bundle"
 BUNDLE_VERSION = 1
@@ -185,20 +182,3 @@ def rerun_bundle(bundle: RunBundle, data: Any) -> SimulationResult:
         )
         raise BundleError(f"the re-run does not reproduce the bundle{note}: " + "; ".join(diffs[:5]))
     return result
-
-
-def import_bundle(store: Store, bundle: RunBundle, *, name: str | None = None) -> int:
-    """Re-run a bundle on the stored dataset with its hash, check the metrics and save it as a new run.
-
-    Raises:
-        BundleError: no stored dataset has the bundle's hash, or the re-run differs.
-    """
-    info = store.find_dataset(bundle.sha256)
-    if info is None:
-        raise BundleError(
-            f"no stored dataset has SHA-256 {bundle.sha256[:12]}... ({bundle.dataset.get('name', '?')}); "
-            "import that data first"
-        )
-    result = rerun_bundle(bundle, store.load_market_data(info.id))
-    run_name = name if name is not None else str(bundle.run.get("name") or "imported bundle")
-    return store.save_run(info.id, result, name=run_name, notes=str(bundle.run.get("notes") or ""))

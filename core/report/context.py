@@ -1,8 +1,8 @@
 """What a report is about: a run (its result, dataset and identity) or a study (its trials), plus period clipping.
 
 Reports are built from these records only, so an export from the app, the CLI and a test of the same run are
-identical. ``run_report_from_store`` re-runs a stored run (the timeline is not stored; the store guarantees the
-re-run equals the saved metrics and trades bit for bit for the same engine version).
+identical. :func:`usecases.reports.run_report_from_store` builds one from a stored run by re-running it (the
+timeline is not stored; the re-run equals the saved metrics and trades bit for bit for the same engine version).
 """
 
 from __future__ import annotations
@@ -11,16 +11,13 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from core.engine import SimulationResult
 from core.metric_table import metrics_table
-
-if TYPE_CHECKING:
-    from storage import Store
 
 
 @dataclass(frozen=True)
@@ -209,38 +206,3 @@ def excel_sheet_name(text: str) -> str:
     """A valid, unambiguous Excel sheet name: no ``[]:*?/\\``, at most 31 characters."""
     cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in text).strip("'") or "Sheet"
     return cleaned[:31]
-
-
-def run_report_from_store(
-    store: Store, run_id: int, *, start: date | None = None, end: date | None = None
-) -> RunReport:
-    """The stored run ``run_id``, re-run for its timeline, as a report (``NotFound`` if it does not exist)."""
-    record = store.get_run(run_id)
-    info = store.get_dataset(record.dataset_id)
-    result = store.rerun(run_id)
-    report = RunReport(
-        result=result,
-        dataset=DatasetMeta.from_market_data(info),
-        run_id=record.id,
-        name=record.name,
-        notes=record.notes,
-        created_at=record.created_at,
-    )
-    return report.with_period(start, end)
-
-
-def study_report_from_store(store: Store, study_id: int, *, walk_forward: pd.DataFrame | None = None) -> StudyReport:
-    """The stored study ``study_id`` with all its trials (``NotFound`` if it does not exist)."""
-    study = store.get_study(study_id)
-    info = store.get_dataset(study.dataset_id)
-    return StudyReport(
-        trials=store.list_trials(study_id),
-        name=study.name,
-        study_id=study.id,
-        method=study.method,
-        objective=study.objective,
-        search_space=dict(study.search_space),
-        status=study.status,
-        dataset=DatasetMeta.from_market_data(info),
-        walk_forward=walk_forward,
-    )

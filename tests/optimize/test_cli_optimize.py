@@ -1,4 +1,4 @@
-"""``python -m core optimize``: prints the top N, stores the study, one-line errors with exit code 2."""
+"""``python -m cli optimize``: prints the top N, stores the study, one-line errors with exit code 2."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from core.cli import main
+from cli.main import main
 
 
 def _run(*argv: str) -> tuple[int, str, str]:

@@ -8,7 +8,8 @@ from optimize_helpers import make_prices, trial_tuples
 
 from core.config import StrategyConfig
 from core.engine import prepare
-from core.optimize import DaskExecutor, LocalExecutor, Objective, SearchSpace, create_study, run_study
+from core.optimize import DaskExecutor, LocalExecutor, Objective, SearchSpace
+from usecases.studies import create_study, run_study
 
 distributed = pytest.importorskip("distributed")
 
@@ -50,7 +51,7 @@ def test_dask_equals_local(client, store, dataset_id) -> None:
 def test_cli_with_a_scheduler_address(client, db_url) -> None:
     import io
 
-    from core.cli import main
+    from cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     address = client.scheduler.address

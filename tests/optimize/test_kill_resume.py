@@ -13,13 +13,14 @@ import pytest
 from optimize_helpers import trial_tuples
 
 from core.config import StrategyConfig
-from core.optimize import Objective, SearchSpace, create_study, run_study, start_worker
+from core.optimize import Objective, SearchSpace
+from usecases.studies import create_study, run_study, start_worker
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _worker(db_url: str, study_id: int, batch: int) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "core.optimize.worker", "--database-url", db_url, "--study", str(study_id),
+    cmd = [sys.executable, "-m", "usecases.studies.worker", "--database-url", db_url, "--study", str(study_id),
            "--batch-size", str(batch)]
     return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 

@@ -7,9 +7,8 @@ from optimize_helpers import make_prices, trial_tuples
 
 from core.config import StrategyConfig
 from core.engine import METRIC_NAMES, simulate_many
-from core.optimize import (
-    Objective,
-    SearchSpace,
+from core.optimize import Objective, SearchSpace
+from usecases.studies import (
     cancel_study,
     create_study,
     invalid_summary,
@@ -18,7 +17,7 @@ from core.optimize import (
     study_progress,
     top_trials,
 )
-from core.optimize.study import INVALID_PREFIX
+from usecases.studies.study import INVALID_PREFIX
 
 BASE = StrategyConfig(min_notional=0.0)
 SPACE = {
@@ -182,7 +181,7 @@ def test_bayes_learns_to_avoid_invalid_combinations(store, dataset_id) -> None:
 
 
 def test_resume_study_starts_a_worker_unless_one_is_alive(db_url, store, dataset_id) -> None:
-    from core.optimize import StudyBusyError, resume_study
+    from usecases.studies import StudyBusyError, resume_study
 
     space = SearchSpace.parse({"trigger_up": "0.01:0.1:0.01", "trigger_down": "0.01:0.05:0.01"}, BASE)
     study_id = create_study(store, dataset_id, space, Objective("sharpe"), method="grid")

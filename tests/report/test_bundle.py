@@ -11,18 +11,10 @@ import pandas as pd
 import pytest
 from report_helpers import Seeded
 
-from core.report.bundle import (
-    BundleError,
-    import_bundle,
-    read_bundle,
-    rerun_bundle,
-    run_bundle_json,
-    run_csv,
-    trials_csv,
-)
-from core.report.context import run_report_from_store, study_report_from_store
+from core.report.bundle import BundleError, read_bundle, rerun_bundle, run_bundle_json, run_csv, trials_csv
 from core.report.safe_cells import safe_frame, safe_text
 from storage import Store
+from usecases.reports import import_bundle, run_report_from_store, study_report_from_store
 
 
 def _same_metrics(a: dict, b: dict) -> bool:

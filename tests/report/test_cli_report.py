@@ -1,4 +1,4 @@
-"""``python -m core report``: every format from a stored run or study, and one-line errors."""
+"""``python -m cli report``: every format from a stored run or study, and one-line errors."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from report_helpers import Seeded
 
-from core.cli import main
+from cli.main import main
 from storage import Store
 
 

@@ -12,11 +12,11 @@ import pytest
 from report_helpers import HOSTILE_NAME, Seeded
 
 from core.metric_table import metric_info
-from core.report.context import run_report_from_store, study_report_from_store
 from core.report.excel_run import run_workbook, runs_workbook, save_workbook
 from core.report.excel_study import study_workbook
 from core.report.transaction_log import COLUMNS
 from storage import Store
+from usecases.reports import run_report_from_store, study_report_from_store
 
 
 def _reopen(wb: openpyxl.Workbook) -> openpyxl.Workbook:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from report_helpers import Seeded
 
-from core.report.context import run_report_from_store, study_report_from_store
 from core.report.exports import MIME, run_export, runs_export, study_export
 from storage import Store
+from usecases.reports import run_report_from_store, study_report_from_store
 
 
 def test_run_exports_name_and_type(seeded: Seeded, store: Store) -> None:

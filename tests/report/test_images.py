@@ -12,8 +12,8 @@ from report_helpers import Seeded
 
 from core.figures import RUN_CHARTS, run_figures
 from core.report import images
-from core.report.context import run_report_from_store
 from storage import Store
+from usecases.reports import run_report_from_store
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists(os.environ.get("BROWSER_PATH", images.DEFAULT_BROWSER)) and shutil.which("chromium") is None,
@@ -60,7 +60,7 @@ def test_unknown_format_is_refused(figures) -> None:
 
 
 def test_cli_writes_a_chart(seeded: Seeded, tmp_path: Path, figures) -> None:
-    from core.cli import main
+    from cli.main import main
 
     out = tmp_path / "dd.png"
     argv = ["report", "--run", str(seeded.run_id), "--format", "png", "--chart", "drawdown", "--width", "300",

@@ -10,9 +10,9 @@ import pytest
 from report_helpers import Seeded
 
 from core.metric_table import format_metric
-from core.report.context import run_report_from_store, study_report_from_store
 from core.report.pdf import KPI_METRICS, run_pdf, study_pdf
 from storage import Store
+from usecases.reports import run_report_from_store, study_report_from_store
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils (.ci/run installs it)")
 

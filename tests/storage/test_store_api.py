@@ -11,15 +11,7 @@ import pandas as pd
 import pytest
 
 from core.config import StrategyConfig
-from storage import (
-    DEFAULT_PRESETS,
-    ConflictError,
-    FrozenMap,
-    NotFound,
-    RunFilter,
-    Store,
-    TrialInput,
-)
+from storage import DEFAULT_PRESETS, ConflictError, FrozenMap, NotFound, RunFilter, Store, TrialInput
 
 
 def make_prices(n: int = 300, seed: int = 0, tz: str | None = None) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import pandas as pd
 from core import ENGINE_VERSION, StrategyConfig, simulate
 from core.data import load_sample
 from storage import Store
+from usecases.runs import rerun, verify_run
 
 CONFIGS = [
     StrategyConfig(),
@@ -55,12 +56,12 @@ def test_every_stored_run_reproduces_exactly(store: Store) -> None:
     for run in runs:
         assert run.engine_version == ENGINE_VERSION
         original = originals[run.id]
-        again = store.rerun(run.id)
+        again = rerun(store, run.id)
         assert {k: _bits(v) for k, v in again.metrics.items()} == {k: _bits(v) for k, v in run.metrics.items()}
         assert {k: _bits(v) for k, v in original.metrics.items()} == {k: _bits(v) for k, v in run.metrics.items()}
         pd.testing.assert_frame_equal(again.trades, store.get_run_trades(run.id), check_exact=True)
         pd.testing.assert_frame_equal(again.timeline, original.timeline, check_exact=True)
         pd.testing.assert_series_equal(again.equity, original.equity, check_exact=True)
-        check = store.verify_run(run.id)
+        check = verify_run(store, run.id)
         assert check.identical, check.differences
     assert len(store.list_audit(action="run", limit=None)) == 2 * len(runs)

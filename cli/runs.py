@@ -1,12 +1,12 @@
-"""``python -m core runs ...``: the saved runs of the run store, from the command line.
+"""``python -m cli runs ...``: the saved runs of the run store, from the command line.
 
 ::
 
-    python -m core backtest --data GOOG --save --name baseline --tag defaults   # prints the run id
-    python -m core runs list --sort -sharpe --tag defaults --limit 10
-    python -m core runs show 7
-    python -m core runs rerun 7        # exit 0 only if metrics and trades are reproduced bit for bit
-    python -m core runs delete 7
+    python -m cli backtest --data GOOG --save --name baseline --tag defaults   # prints the run id
+    python -m cli runs list --sort -sharpe --tag defaults --limit 10
+    python -m cli runs show 7
+    python -m cli runs rerun 7        # exit 0 only if metrics and trades are reproduced bit for bit
+    python -m cli runs delete 7
 
 The database is ``$VBL_DATABASE_URL`` or the SQLite file ``var/vbl.sqlite3``; opening it upgrades an older schema.
 Store problems (corrupt, read-only or full database, unknown run) are one ``error:`` line with exit code 2, like
@@ -23,14 +23,15 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import pandas as pd
 
-from core.cli import EXIT_OK, CliError, render_metrics_table
+from cli.main import EXIT_OK, CliError, render_metrics_table
 from core.config import StrategyConfig
 from core.metric_table import format_metric
+from usecases.runs import verify_run
 
 if TYPE_CHECKING:
     from core.data import MarketData
     from core.engine import SimulationResult
-    from storage import DatasetInfo, RunRecord, Store
+    from usecases.store import DatasetInfo, RunRecord, Store
 
 EXIT_NOT_REPRODUCED = 1  # `runs rerun`: the run ran, but its results differ from the stored ones (like diff(1))
 DEFAULT_LIMIT = 20
@@ -61,14 +62,14 @@ LIST_METRICS: tuple[tuple[str, str], ...] = (
 def open_store() -> Store:
     """The run store (``$VBL_DATABASE_URL`` or ``var/vbl.sqlite3``), its schema upgraded. Raises ``StoreError``."""
     # Imported here: storage builds on core, and commands that need no database should not load SQLAlchemy.
-    from storage import Store
+    from usecases.store import Store
 
     return Store()
 
 
 def store_location(store: Store) -> str:
     """The store's database URL with any password masked, for messages."""
-    from storage.database import describe_url
+    from usecases.store import describe_url
 
     return describe_url(store.url)
 
@@ -246,7 +247,7 @@ def config_changes(config: StrategyConfig) -> str:
 
 def list_runs(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     """``runs list``: the matching runs as a table, or a note that there are none."""
-    from storage import RunFilter
+    from usecases.store import RunFilter
 
     store = open_store()
     flt = RunFilter(dataset_id=args.dataset, tag=args.tag, name_contains=args.name)
@@ -256,7 +257,7 @@ def list_runs(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         raise CliError(f"--sort: {exc}") from None
     if not records:
         filtered = any(v is not None for v in (args.dataset, args.tag, args.name))
-        hint = "" if filtered else "; save one with 'python -m core backtest --save'"
+        hint = "" if filtered else "; save one with 'python -m cli backtest --save'"
         print(f"no saved runs{' match' if filtered else ''} in {store_location(store)}{hint}", file=stdout)
         return EXIT_OK
     datasets = {info.id: info for info in store.list_datasets()}
@@ -295,7 +296,7 @@ def show_run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 def rerun_run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     """``runs rerun ID``: re-simulate from the database alone and compare; exit 0 only if identical."""
     store = open_store()
-    check = store.verify_run(args.run_id)
+    check = verify_run(store, args.run_id)
     if check.identical:
         print(
             f"run {check.run_id} reproduced exactly: metrics and trades are bit for bit the stored ones "

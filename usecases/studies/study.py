@@ -6,8 +6,8 @@ batch, writes each batch in one transaction and, between batches, re-reads the s
 idempotent by index, so a run killed at any point (even SIGKILL) and started again skips what is stored and ends with
 exactly the trials and metrics of an uninterrupted run.
 
-The app never runs a study in its own script thread: :func:`core.optimize.control.start_worker` launches
-``python -m core.optimize.worker`` as a separate process.
+The app never runs a study in its own script thread: :func:`usecases.studies.control.start_worker` launches
+``python -m usecases.studies.worker`` as a separate process.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
-"""The command line: ``python -m core <command> ...``.
+"""The command line: ``python -m cli <command> ...``.
 
 Commands are argparse subparsers so that later ones (``optimize``, ``report``) slot in next to ``backtest``::
 
-    python -m core backtest --data GOOG
-    python -m core backtest --csv prices.csv --dividends divs.csv --start 2010-01-01 --end 2012-12-31 \\
+    python -m cli backtest --data GOOG
+    python -m cli backtest --csv prices.csv --dividends divs.csv --start 2010-01-01 --end 2012-12-31 \\
         --set trigger_up=0.04 --set sizing=original --out runs/goog
 
 Every expected failure (a bad argument, an unknown or invalid ``--set``, unreadable data) is ONE line on stderr,
@@ -41,14 +41,14 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1
 EXIT_USAGE = 2  # argparse's own code for bad arguments; used for every expected failure
-PROG = "python -m core"
+PROG = "python -m cli"
 DEFAULT_SAMPLE = "GOOG"
 OUTPUT_FILES: tuple[str, ...] = ("trades.csv", "timeline.csv", "metrics.csv", "metrics.json")
 
 
 # Further commands live in their own modules; each exposes ``register(subparsers)``, which adds its subparser and
 # sets ``handler=fn(args, stdout, stderr) -> int``. Add a module here to add a command.
-COMMAND_MODULES: tuple[str, ...] = ("core.cli_runs", "core.cli_optimize", "core.cli_report")
+COMMAND_MODULES: tuple[str, ...] = ("cli.runs", "cli.optimize", "cli.report")
 
 
 class CliError(Exception):
@@ -98,7 +98,7 @@ def _iso_date(text: str) -> date:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m core`` parser with one subparser per command."""
+    """The ``python -m cli`` parser with one subparser per command."""
     parser = _Parser(prog=PROG, description="Volatility Balancing Lab: backtest the strategy from the command line.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -322,7 +322,7 @@ def run_backtest(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> in
         raise CliError("--name, --tag and --notes describe a saved run; add --save")
     store = None
     if args.save:
-        from core.cli_runs import open_store
+        from cli.runs import open_store
 
         store = open_store()  # before the run: a broken database is reported at once, and an old one upgraded
     data = load_market_data(args.data, args.csv, args.dividends)
@@ -367,7 +367,7 @@ def run_backtest(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> in
         print(file=stdout)
         print(f"wrote {', '.join(p.name for p in written)} to {args.out}", file=stdout)
     if store is not None:
-        from core.cli_runs import save_backtest, store_location
+        from cli.runs import save_backtest, store_location
 
         name = args.name if args.name is not None else f"{data.symbol}: {_settings_text(changes)}"
         run_id, dataset_id = save_backtest(
@@ -410,7 +410,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
 
 def _expected_errors() -> tuple[type[BaseException], ...]:
     """Failures the user can fix: bad arguments, settings or data, and store problems (messages say what to do)."""
-    from storage.errors import StoreError  # storage builds on core, so it is imported only when the CLI runs
+    from usecases.store import StoreError  # the store (SQLAlchemy) loads only when a command needs it or fails
 
     return (CliError, ConfigError, DataError, StoreError)
 

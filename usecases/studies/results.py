@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from core.optimize.objective import rank
-from core.optimize.study import INVALID_PREFIX, load_study
+from usecases.studies.study import INVALID_PREFIX, load_study
 
 if TYPE_CHECKING:
     from storage import Store

@@ -1,8 +1,8 @@
-"""``python -m core``: the command line (see :mod:`core.cli`)."""
+"""``python -m cli``: the command line (see :mod:`cli.main`)."""
 
 import sys
 
-from core.cli import main
+from cli.main import main
 
 if __name__ == "__main__":
     # Dataset names and engine messages may hold non-ASCII dashes; never let a narrow terminal encoding crash a run.

@@ -1,12 +1,12 @@
-"""``python -m core report``: export a stored run or study to a file, for people and for cron jobs.
+"""``python -m cli report``: export a stored run or study to a file, for people and for cron jobs.
 
-    python -m core report --run 7 --format xlsx --out reports/run7.xlsx
-    python -m core report --run 7 --run 8 --format xlsx --out reports/both.xlsx      # several runs, one workbook
-    python -m core report --run 7 --format pdf --page-size letter --out run7.pdf
-    python -m core report --run 7 --format csv --table timeline --out run7_timeline.csv
-    python -m core report --run 7 --format json --out run7.json                      # re-importable bundle
-    python -m core report --run 7 --format png --chart drawdown --out dd.png
-    python -m core report --study 3 --format xlsx --top-n 25 --heatmap trigger_up,trigger_down --out study3.xlsx
+    python -m cli report --run 7 --format xlsx --out reports/run7.xlsx
+    python -m cli report --run 7 --run 8 --format xlsx --out reports/both.xlsx      # several runs, one workbook
+    python -m cli report --run 7 --format pdf --page-size letter --out run7.pdf
+    python -m cli report --run 7 --format csv --table timeline --out run7_timeline.csv
+    python -m cli report --run 7 --format json --out run7.json                      # re-importable bundle
+    python -m cli report --run 7 --format png --chart drawdown --out dd.png
+    python -m cli report --study 3 --format xlsx --top-n 25 --heatmap trigger_up,trigger_down --out study3.xlsx
 
 The database is ``--database`` (or ``--db``) or ``$VBL_DATABASE_URL`` (default ``var/vbl.sqlite3``). Files are
 written atomically, so a scheduled job never leaves half a report; every export is recorded in the audit log.
@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
-from core.cli import EXIT_OK, CliError, _iso_date
+from cli.main import EXIT_OK, CliError, _iso_date
 
 RUN_FORMATS = ("xlsx", "pdf", "csv", "json", "png", "svg")
 TEMPLATE_ALIASES = {"full": "full_audit", "full_audit": "full_audit", "performance": "performance",
@@ -86,8 +86,8 @@ def _period(args: argparse.Namespace) -> tuple[date | None, date | None]:
 
 
 def _run_output(store: Any, args: argparse.Namespace) -> bytes:
-    from core.report.context import run_report_from_store
     from core.report.exports import run_export, runs_export
+    from usecases.reports import run_report_from_store
 
     start, end = _period(args)
     template = TEMPLATE_ALIASES[args.template]
@@ -106,8 +106,8 @@ def _run_output(store: Any, args: argparse.Namespace) -> bytes:
 def _study_output(store: Any, args: argparse.Namespace) -> bytes:
     import pandas as pd
 
-    from core.report.context import study_report_from_store
     from core.report.exports import study_export
+    from usecases.reports import study_report_from_store
 
     if args.format == "json":
         raise CliError("--format json is for runs; export a study as xlsx, pdf, csv, png or svg")
@@ -135,7 +135,7 @@ def _study_output(store: Any, args: argparse.Namespace) -> bytes:
 
 def run_report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     """The ``report`` command: build the export in memory, then write it atomically and audit it."""
-    from storage import Store
+    from usecases.store import Store
 
     if args.out.exists() and args.out.is_dir():
         raise CliError(f"--out {args.out} is a directory; give a file name")

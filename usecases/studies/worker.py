@@ -1,6 +1,6 @@
-"""``python -m core.optimize.worker --database-url URL --study ID``: run one study to its end in this process.
+"""``python -m usecases.studies.worker --database-url URL --study ID``: run one study to its end in this process.
 
-Started by :func:`core.optimize.study.start_worker` (the app) or by hand. Exit code 0 when the study completed,
+Started by :func:`usecases.studies.study.start_worker` (the app) or by hand. Exit code 0 when the study completed,
 paused or was cancelled, 1 when it failed (the study records the error).
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the arguments and run the study."""
-    parser = argparse.ArgumentParser(prog="python -m core.optimize.worker")
+    parser = argparse.ArgumentParser(prog="python -m usecases.studies.worker")
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--study", type=int, required=True)
     parser.add_argument("--executor", choices=("local", "dask"), default="local")
@@ -22,8 +22,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from core.optimize.executors import make_executor
-    from core.optimize.study import DEFAULT_BATCH, run_study
     from storage import Store
+    from usecases.studies.study import DEFAULT_BATCH, run_study
 
     store = Store(args.database_url, actor="optimize-worker")
     try:

@@ -1,7 +1,7 @@
 """Controlling studies from any process through the store: start a worker, pause, cancel, resume, progress.
 
 The store is the control channel: :func:`pause_study` and :func:`cancel_study` only change the study's status, and
-the worker (:func:`core.optimize.study.run_study`) stops after its current batch when it sees the change.
+the worker (:func:`usecases.studies.study.run_study`) stops after its current batch when it sees the change.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from core.optimize.study import Progress, _progress_of
+from usecases.studies.study import Progress, _progress_of
 
 if TYPE_CHECKING:
     from storage import Store
@@ -37,13 +37,13 @@ def start_worker(
     scheduler: str | None = None,
     log_path: str | os.PathLike[str] | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Run (or resume) the study in a new ``python -m core.optimize.worker`` process and return it at once.
+    """Run (or resume) the study in a new ``python -m usecases.studies.worker`` process and return it at once.
 
     The process is detached from the caller's session (a Streamlit rerun or a closed terminal does not stop it);
     control it through the store with :func:`pause_study` / :func:`cancel_study` and watch :func:`study_progress`.
     Output goes to ``log_path`` (default: discarded).
     """
-    cmd = [sys.executable, "-m", "core.optimize.worker", "--database-url", database_url, "--study", str(study_id),
+    cmd = [sys.executable, "-m", "usecases.studies.worker", "--database-url", database_url, "--study", str(study_id),
            "--executor", executor]
     if scheduler:
         cmd += ["--scheduler", scheduler]

@@ -2,12 +2,12 @@
 
 ::
 
-    python -m core optimize --data GOOG --param trigger_up=0.01:0.08:0.005 --param sizing=proportional,original \\
+    python -m cli optimize --data GOOG --param trigger_up=0.01:0.08:0.005 --param sizing=proportional,original \\
         --method grid --objective sharpe --constraint "max_drawdown>=-0.3"
-    python -m core optimize --data GOOG --param trigger_up=0.01:0.08:0.001 --param trigger_down=0.01:0.08:0.001 \\
+    python -m cli optimize --data GOOG --param trigger_up=0.01:0.08:0.001 --param trigger_down=0.01:0.08:0.001 \\
         --method bayes --n-trials 200 --seed 7 --score "sharpe=1,calmar=0.5" --constraint "n_trades<=400"
-    python -m core optimize --resume 12          # finish a paused, failed or killed study
-    python -m core optimize ... --executor dask --scheduler tcp://10.0.0.5:8786
+    python -m cli optimize --resume 12          # finish a paused, failed or killed study
+    python -m cli optimize ... --executor dask --scheduler tcp://10.0.0.5:8786
 
 The study runs in this process (the command line is its own worker) and is stored in the run store
 (``--database`` or ``$VBL_DATABASE_URL``; default ``var/vbl.sqlite3``), so the app can show it afterwards.
@@ -24,7 +24,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from core.cli import PROG, CliError, _iso_date, load_market_data, parse_settings, select_period
+from cli.main import PROG, CliError, _iso_date, load_market_data, parse_settings, select_period
 from core.config import StrategyConfig
 
 DEFAULT_TOP = 10
@@ -144,9 +144,10 @@ def render_top(top: pd.DataFrame, objective: Any, names: tuple[str, ...]) -> str
 
 def run_optimize(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     """The ``optimize`` command."""
-    from core.optimize import create_study, load_study, make_executor, run_study, top_trials
+    from core.optimize import make_executor
     from core.optimize.methods import DEFAULT_MAX_GRID, planned_trials
-    from storage import Store
+    from usecases.store import Store
+    from usecases.studies import create_study, load_study, run_study, top_trials
 
     if args.executor == "dask" and not args.scheduler:
         raise CliError("--executor dask needs --scheduler ADDR (e.g. tcp://10.0.0.5:8786)")
@@ -204,6 +205,6 @@ def run_optimize(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> in
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from core.cli import main
+    from cli.main import main
 
     sys.exit(main(["optimize", *sys.argv[1:]]))
