@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
+from app.config_form import settings_summary
 from app.data import samples
+from app.navigation import page_link
 from app.state import DatasetRef, active_config, active_data, active_dataset, active_period, active_result
 from app.store_access import get_store
 from app.widgets import render_problem
@@ -39,18 +40,9 @@ def dataset_label(ref: DatasetRef) -> str:
 
 
 def backtest_link() -> None:
-    """A link to the Backtest page, where the active dataset, period and settings are changed.
-
-    ``st.page_link`` needs a page object; one built with the registered url_path identifies the same page (pages
-    are identified by a hash of their url_path), so the analysis pages need no import of the router.
-    """
-    from pages import backtest  # the page module builds on app/, so it is imported only when linking
-
-    page = st.Page(backtest.backtest_page, title="Backtest", icon=":material/query_stats:", url_path=backtest.URL_PATH)
-    try:
-        st.page_link(page, label="Change the dataset, period or settings on the Backtest page", icon=":material/tune:")
-    except StreamlitAPIException:  # the Backtest page is registered under another url_path: say it in words
-        st.caption("Change the dataset, period or settings on the Backtest page.")
+    """A link to the Backtest page, where the active dataset, period and settings are changed."""
+    page_link("backtest", "Change the dataset, period or settings on the Backtest page",
+              "Change the dataset, period or settings on the Backtest page.", icon=":material/tune:")
 
 
 def analysis_context(what: str) -> AnalysisContext | None:
@@ -64,8 +56,6 @@ def analysis_context(what: str) -> AnalysisContext | None:
     config = active_config()
     period = active_period()
     span = f"{period[0]:%Y-%m-%d} to {period[1]:%Y-%m-%d}" if period else "the whole history"
-    from pages.backtest import settings_summary
-
     st.caption(f"**Dataset:** {label}, {span}. {settings_summary(config)}")
     backtest_link()
     try:

@@ -2,8 +2,10 @@
 
 The core takes fractions (0.03 means 3 %); the form shows and accepts percentages and converts in
 :func:`config_from_inputs` / :func:`inputs_from_config`, which are pure so the conversion is tested without a
-browser. The widgets keep their values in ``st.session_state`` under ``{prefix}_{field}`` keys; loading a preset or
-resetting to defaults writes those keys *before* the widgets are drawn (:func:`load_into_form`).
+browser. The form edits the one active configuration (:func:`app.state.active_config`): its widgets keep their values
+in ``st.session_state`` under ``cfg_{field}`` keys, filled from the active configuration whenever they are missing,
+and :func:`app.state.set_active_config` from anywhere else (a preset, the demo, a study's trial) drops them, so the
+form always shows what will run and nothing is synchronised by hand.
 
 Validation is the core's own: the inputs have no bounds of their own, so whatever is out of range reaches
 ``StrategyConfig`` and its :class:`ConfigError` message (which names the field, the value and the valid range) is
@@ -18,6 +20,7 @@ from typing import Any, Literal
 
 import streamlit as st
 
+from app.state import CONFIG_WIDGET_PREFIX, active_config, set_active_config
 from core import ConfigError, StrategyConfig
 from core.config import FIELD_KINDS, SIZINGS
 
@@ -146,27 +149,27 @@ def config_from_inputs(values: Mapping[str, Any]) -> StrategyConfig:
     return StrategyConfig.from_dict(fields)
 
 
-def _key(prefix: str, name: str, part: str = "") -> str:
-    return f"{prefix}_{name}{part}"
+def _key(name: str, part: str = "") -> str:
+    return f"{CONFIG_WIDGET_PREFIX}{name}{part}"
 
 
-def load_into_form(config: StrategyConfig, prefix: str = "cfg") -> None:
-    """Put ``config`` into the form's widgets. Call it before :func:`config_form` draws them in this run."""
+def _load_into_form(config: StrategyConfig) -> None:
     for name, value in inputs_from_config(config).items():
         if SPECS[name].widget == "optpct":
-            st.session_state[_key(prefix, name, "_on")], st.session_state[_key(prefix, name)] = value
+            st.session_state[_key(name, "_on")], st.session_state[_key(name)] = value
         else:
-            st.session_state[_key(prefix, name)] = value
+            st.session_state[_key(name)] = value
 
 
-def _ensure_state(config: StrategyConfig, prefix: str) -> None:
-    # Widget state is dropped when the user visits another page; refill it from the active configuration then.
-    if any(_key(prefix, spec.name) not in st.session_state for spec in FIELDS):
-        load_into_form(config, prefix)
+def _ensure_state(config: StrategyConfig) -> None:
+    # Widget state is dropped when the user visits another page or the active configuration is set elsewhere;
+    # refill it from the active configuration then.
+    if any(_key(spec.name) not in st.session_state for spec in FIELDS):
+        _load_into_form(config)
 
 
-def _draw(spec: FieldSpec, prefix: str) -> Any:
-    key = _key(prefix, spec.name)
+def _draw(spec: FieldSpec) -> Any:
+    key = _key(spec.name)
     if spec.widget == "pct":
         return st.number_input(spec.label, step=spec.step, format=spec.fmt, help=spec.help, key=key)
     if spec.widget == "number":
@@ -177,19 +180,19 @@ def _draw(spec: FieldSpec, prefix: str) -> Any:
         return st.toggle(spec.label, help=spec.help, key=key)
     if spec.widget == "choice":
         return st.selectbox(spec.label, SIZINGS, format_func=lambda s: s.replace("_", " "), help=spec.help, key=key)
-    enabled = st.toggle("Cap order size", help=spec.help, key=_key(prefix, spec.name, "_on"))
+    enabled = st.toggle("Cap order size", help=spec.help, key=_key(spec.name, "_on"))
     percent = st.number_input(spec.label, step=spec.step, format=spec.fmt, help=spec.help, key=key,
                               disabled=not enabled)
     return (enabled, percent)
 
 
-def config_form(prefix: str = "cfg", *, initial: StrategyConfig | None = None) -> StrategyConfig | None:
-    """Draw every field (in tabs by topic) and return the configuration, or ``None`` after showing why not.
+def config_form() -> StrategyConfig | None:
+    """Draw every field of the active configuration (in tabs by topic); return it, or ``None`` after showing why not.
 
-    ``initial`` fills the widgets the first time (or after they were dropped by a page change). An invalid
-    combination shows the core's :class:`ConfigError` message in an ``st.error`` right under the form.
+    A valid configuration becomes the active one. An invalid combination shows the core's :class:`ConfigError`
+    message in an ``st.error`` right under the form (and the active configuration stays as it was).
     """
-    _ensure_state(initial or StrategyConfig(), prefix)
+    _ensure_state(active_config())
     values: dict[str, Any] = {}
     with st.container(border=True):
         for group, tab in zip(GROUPS, st.tabs(list(GROUPS)), strict=True):
@@ -198,12 +201,14 @@ def config_form(prefix: str = "cfg", *, initial: StrategyConfig | None = None) -
                 columns = st.columns(2)
                 for i, spec in enumerate(specs):
                     with columns[i % 2]:
-                        values[spec.name] = _draw(spec, prefix)
+                        values[spec.name] = _draw(spec)
     try:
-        return config_from_inputs(values)
+        config = config_from_inputs(values)
     except ConfigError as exc:
         st.error(config_error_text(exc), icon=":material/error:")
         return None
+    set_active_config(config, from_form=True)
+    return config
 
 
 def config_error_text(error: ConfigError) -> str:
@@ -215,4 +220,16 @@ def config_error_text(error: ConfigError) -> str:
     return (
         f"**These settings are not valid.** {text}.{where}\n\nPercent fields take percent (3 means 3 %); the "
         "message above gives the value as the core sees it (a fraction, 0.03)."
+    )
+
+
+def settings_summary(config: StrategyConfig) -> str:
+    """The settings of a run in one sentence, in the percentages people read (the core itself takes fractions)."""
+    c = config
+    return (
+        f"Settings: {c.initial_capital:,.0f} starting capital, {c.initial_stock_pct:.0%} of it in stock; "
+        f"sell {c.trigger_up:.1%} above / buy {c.trigger_down:.1%} below the anchor with {c.sizing.replace('_', ' ')} "
+        f"sizing (r = {c.rebalance_ratio:g}); guardrails {c.guardrail_min:.0%} to {c.guardrail_max:.0%}; commission "
+        f"{c.commission_rate:.2%}; minimum order {c.min_notional:,.0f}; dividend withholding tax "
+        f"{c.withholding_tax_rate:.0%}."
     )

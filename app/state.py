@@ -63,15 +63,26 @@ def load_dataset(ref: DatasetRef) -> MarketData:
     return _load_stored(store_url(), int(ref.key))
 
 
+# The configuration form's widget keys start with this (owned here so that setting the configuration can drop them).
+CONFIG_WIDGET_PREFIX = "cfg_"
+
+
 def active_config() -> StrategyConfig:
     """The configuration the pages work on (default: the product defaults)."""
     data = st.session_state.get(_CONFIG)
     return StrategyConfig.from_dict(data) if data else StrategyConfig()
 
 
-def set_active_config(config: StrategyConfig) -> None:
-    """Make ``config`` the active configuration (stored as a plain dict so it survives reruns unchanged)."""
+def set_active_config(config: StrategyConfig, *, from_form: bool = False) -> None:
+    """Make ``config`` the active configuration (stored as a plain dict so it survives reruns unchanged).
+
+    Set from anywhere but the configuration form itself, it drops the form's widget values, so that the form
+    shows this configuration the next time it is drawn: the active configuration is the only source of truth.
+    """
     st.session_state[_CONFIG] = config.to_dict()
+    if not from_form:
+        for key in [k for k in st.session_state if str(k).startswith(CONFIG_WIDGET_PREFIX)]:
+            del st.session_state[key]
 
 
 def active_period() -> tuple[date, date] | None:

@@ -98,11 +98,11 @@ def _heatmap_page(study_id: int, repeats: int = 3) -> tuple[float, float, int]:
     """(first render with loading, median render after it, cells drawn) of the Optimise page on the big study."""
     from streamlit.testing.v1 import AppTest
 
-    from pages.optimise import URL_PATH
+    from app.navigation import url_path
 
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
-    _open(at, URL_PATH)
+    _open(at, url_path("optimise"))
     at.session_state["optimise_study"] = study_id
     loading = _timed_run(at)
     renders = [_timed_run(at) for _ in range(repeats)]

@@ -16,7 +16,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.config_form import FIELDS, config_error_text, config_from_inputs, inputs_from_config
+from app.navigation import url_path
 from app.state import DatasetRef, select_period
+from app.views import backtest
 from app.widgets import BACKTEST_KPIS, backtest_kpis
 from core import ConfigError, StrategyConfig, simulate
 from core.config import FIELD_KINDS
@@ -25,7 +27,6 @@ from core.data import samples as sample_registry
 from core.figures import drawdown_figure, equity_figure, event_timeline_figure, price_anchor_figure
 from core.metric_table import format_metric
 from core.report.context import DatasetMeta, RunReport
-from pages import backtest
 from storage import Store
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
@@ -36,7 +37,7 @@ def open_backtest() -> AppTest:
     """The app on the Backtest page (Home is the default page; ours are functions behind a url_path)."""
     # Generous timeout: the first simulate in a fresh process may have to load or compile the Numba kernel.
     at = AppTest.from_file(APP, default_timeout=120).run()
-    at._page_hash = next(h for h, i in at._registered_pages.items() if i.get("url_pathname") == backtest.URL_PATH)
+    at._page_hash = next(h for h, i in at._registered_pages.items() if i.get("url_pathname") == url_path("backtest"))
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

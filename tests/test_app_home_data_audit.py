@@ -9,13 +9,14 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app.navigation import url_path
 from app.state import DatasetRef
+from app.views import audit, home
+from app.views.audit import audit_frame, filter_audit
+from app.views.data import guess_mapping, raw_table, remap_csv
 from core import DataError, StrategyConfig, simulate
 from core.data import fetch_yahoo, load_sample
 from core.figures import candlestick_figure
-from pages import audit, backtest, data, home
-from pages.audit import audit_frame, filter_audit
-from pages.data import guess_mapping, raw_table, remap_csv
 from storage import Store
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
@@ -84,7 +85,7 @@ def test_the_demo_opens_the_backtest_on_bundled_data_with_the_defaults():
 
 
 def test_data_page_shows_candles_dividends_and_the_quality_report():
-    at = open_page(run_app(), data.URL_PATH)
+    at = open_page(run_app(), url_path("data"))
     assert not at.error
     assert at.title[0].value == "Market data"
     assert len(at.get("plotly_chart")) == 1
@@ -97,7 +98,7 @@ def test_data_page_shows_candles_dividends_and_the_quality_report():
 
 
 def test_csv_upload_previews_saves_and_becomes_the_active_dataset():
-    at = open_page(run_app(), data.URL_PATH)
+    at = open_page(run_app(), url_path("data"))
     at.file_uploader(key="data_csv").set_value(("abc.csv", PRICES_CSV, "text/csv"))
     at.file_uploader(key="data_div_csv").set_value(("abc_div.csv", DIVIDENDS_CSV, "text/csv")).run()
     assert not at.exception and not at.error
@@ -115,14 +116,14 @@ def test_csv_upload_previews_saves_and_becomes_the_active_dataset():
         assert store.list_audit(entity="dataset", action="create", limit=1)[0].entity_id == str(stored.id)
 
     # Every page now works on it.
-    open_page(at, backtest.URL_PATH)
+    open_page(at, url_path("backtest"))
     assert not at.error
     assert at.selectbox(key="backtest_dataset").value == DatasetRef("stored", stored.id)
     assert at.metric
 
 
 def test_an_unsure_csv_gets_a_column_mapping():
-    at = open_page(run_app(), data.URL_PATH)
+    at = open_page(run_app(), url_path("data"))
     at.file_uploader(key="data_csv").set_value(("unsure.csv", UNSURE_CSV, "text/csv")).run()
     assert not at.exception
     assert "no close column" in at.error[0].value and "Column mapping" in at.error[0].value
@@ -149,7 +150,7 @@ def test_yahoo_offline_is_a_clear_error(monkeypatch):
         "core.data.fetch_yahoo",
         lambda *a, **k: fetch_yahoo(*a, **k, downloader=offline, sleep=lambda s: None),
     )
-    at = open_page(run_app(), data.URL_PATH)
+    at = open_page(run_app(), url_path("data"))
     at.text_input(key="yahoo_symbol").set_value("MSFT")
     at.button(key="yahoo_download").click().run()
     assert not at.exception
@@ -167,7 +168,7 @@ def test_a_yahoo_download_is_saved_and_made_active(monkeypatch):
         return load_sample("MSFT")
 
     monkeypatch.setattr("core.data.fetch_yahoo", fake_fetch)
-    at = open_page(run_app(), data.URL_PATH)
+    at = open_page(run_app(), url_path("data"))
     at.text_input(key="yahoo_symbol").set_value("MSFT")
     at.date_input(key="yahoo_start").set_value(date(2015, 1, 1))
     at.date_input(key="yahoo_end").set_value(date(2016, 1, 1))
@@ -204,7 +205,7 @@ def test_audit_page_lists_filters_and_downloads():
     run_id = save_goog_run("audited run")
     with Store() as store:
         store.record_audit("export", "run", run_id, {"format": "xlsx"})
-    at = open_page(run_app(), audit.URL_PATH)
+    at = open_page(run_app(), url_path("audit"))
     assert not at.error
     assert at.title[0].value == "Audit log"
     table = frame(at, "actor")

@@ -166,7 +166,7 @@ def test_a_running_study_shows_progress_and_can_be_cancelled():
 
 
 def test_study_exports_are_built_on_demand_and_audited():
-    from pages.optimise import _lazy_study_export
+    from app.views.optimise import _lazy_study_export
 
     at = wait_until_finished(start_small_study(run_app()))
     labels = [b.label for b in at.get("download_button")]

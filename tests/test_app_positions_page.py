@@ -16,12 +16,12 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from app.views.positions import PriceQuote, position_metrics, positions_frame
 from core import StrategyConfig
 from core import kernel as K
 from core.advisor import evaluate
 from core.data import load_sample
 from core.position_history import history_csv, history_excel, neutralise
-from pages.positions import PriceQuote, position_metrics, positions_frame
 from storage import ENV_VAR, Store
 from storage.database import dispose_engine
 from usecases.ledger import ledger
@@ -42,7 +42,7 @@ def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 def _page() -> None:
     # Runs as the AppTest script: the page alone, wrapped like streamlit_app.py wraps it.
     from app.store_access import guard_store_errors
-    from pages.positions import positions_page
+    from app.views.positions import positions_page
 
     guard_store_errors(positions_page)()
 

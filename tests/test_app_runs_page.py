@@ -12,10 +12,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.store_access import parse_tags
+from app.views.runs import runs_frame
 from core import StrategyConfig, simulate
 from core.data import load_sample
 from core.metric_table import format_metric
-from pages.runs import runs_frame
 from storage import ENV_VAR, Store
 from storage.database import dispose_engine, get_engine
 from storage.migrate import current_revision, head_revision

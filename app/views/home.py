@@ -10,15 +10,13 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
-from app.config_form import load_into_form
 from app.data import DEFAULT_SAMPLE, samples
+from app.navigation import switch_to
 from app.state import DatasetRef, set_active_config, set_active_dataset
 from app.store_access import open_store_or_report, store_errors
 from core import StrategyConfig
-from pages import backtest
 from usecases.store import RunRecord, StudyRecord
 
-URL_PATH = "start"
 RECENT = 5  # rows in each "recent" table
 
 
@@ -54,7 +52,6 @@ def start_demo() -> None:
     """Make the bundled default sample and the default settings active, for every page."""
     set_active_dataset(DatasetRef("sample", DEFAULT_SAMPLE))
     set_active_config(StrategyConfig())
-    load_into_form(StrategyConfig(), backtest.FORM_PREFIX)  # the Backtest form shows what will run
 
 
 def home_page() -> None:
@@ -80,7 +77,7 @@ def home_page() -> None:
             st.caption(f"The default settings on {sample.name}: {sample.description}")
         if st.button("Run the demo", key="home_demo", type="primary", icon=":material/play_arrow:"):
             start_demo()
-            st.switch_page(st.Page(backtest.backtest_page, title="Backtest", url_path=backtest.URL_PATH))
+            switch_to("backtest")
 
     store = open_store_or_report("Recent runs and studies cannot be shown: the run store is not available")
     if store is None:

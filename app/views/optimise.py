@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app.config_form import load_into_form
 from app.dataset_picker import dataset_picker
+from app.navigation import switch_to
 from app.state import DatasetRef, active_config, active_data, set_active_config, set_active_dataset
 from app.store_access import get_store, open_store_or_report, store_errors, store_url
 from app.widgets import flash, metric_label, record_export, render_problem, show_chart, show_flash
@@ -48,9 +48,6 @@ from core.figures_optimize import (
 )
 from core.optimize import METHODS, Objective, ObjectiveError, ParamRange, SearchSpace, SearchSpaceError, planned_trials
 from core.optimize.objective import direction
-from pages.backtest import FORM_PREFIX as BACKTEST_FORM
-from pages.backtest import URL_PATH as BACKTEST_URL
-from pages.backtest import backtest_page
 from usecases.store import Store, StoreError, StudyRecord
 from usecases.studies import (
     StudyBusyError,
@@ -63,7 +60,6 @@ from usecases.studies import (
     study_progress,
 )
 
-URL_PATH = "optimisation-lab"
 POLL_S = 1.0  # how often the progress fragment reads the store while a study runs
 LIVE = ("draft", "running")
 AGGREGATIONS: tuple[str, ...] = ("best", "max", "mean", "median", "min", "worst")
@@ -338,9 +334,8 @@ def apply_to_backtest(base: StrategyConfig, row: pd.Series, params: list[str], d
         render_problem("This configuration cannot be opened", exc)
         return
     set_active_config(config)
-    load_into_form(config, BACKTEST_FORM)  # the Backtest form would otherwise keep showing its own widgets' values
     set_active_dataset(DatasetRef("stored", dataset_id))
-    st.switch_page(st.Page(backtest_page, url_path=BACKTEST_URL))
+    switch_to("backtest")
 
 
 def trials_table(trials: pd.DataFrame, params: list[str], metric: str) -> None:

@@ -16,7 +16,6 @@ from app.store_access import open_store_or_report, render_store_error
 from app.widgets import record_export
 from usecases.store import AuditEntry, StoreError
 
-URL_PATH = "audit-log"
 MAX_ROWS = 5000  # newest entries read from the store; the filters below work on these
 ANY = "(any)"
 

@@ -14,10 +14,9 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from app.config_form import config_form, load_into_form
+from app.config_form import config_form, settings_summary
 from app.dataset_picker import dataset_picker, period_picker
 from app.state import (
-    active_config,
     active_data,
     active_dataset,
     active_period,
@@ -51,8 +50,6 @@ from core.report.context import DatasetMeta, RunReport
 from core.report.exports import run_export
 from usecases.store import Store, StoreError
 
-URL_PATH = "run-backtest"
-FORM_PREFIX = "cfg"
 _SAVED = "backtest_saved_runs"  # result token -> run id saved in this session (exports then name the run)
 _IMAGES = "backtest_chart_images"  # the chart images prepared last: {"token", "chart", "png", "svg"}
 
@@ -64,18 +61,6 @@ CHARTS: dict[str, str] = {
     "events": "Event timeline",
 }
 TRADES_ONLY, ALL_EVALUATIONS = "Trades only", "All evaluations"
-
-
-def settings_summary(config: StrategyConfig) -> str:
-    """The settings of a run in one sentence, in the percentages people read (the core itself takes fractions)."""
-    c = config
-    return (
-        f"Settings: {c.initial_capital:,.0f} starting capital, {c.initial_stock_pct:.0%} of it in stock; "
-        f"sell {c.trigger_up:.1%} above / buy {c.trigger_down:.1%} below the anchor with {c.sizing.replace('_', ' ')} "
-        f"sizing (r = {c.rebalance_ratio:g}); guardrails {c.guardrail_min:.0%} to {c.guardrail_max:.0%}; commission "
-        f"{c.commission_rate:.2%}; minimum order {c.min_notional:,.0f}; dividend withholding tax "
-        f"{c.withholding_tax_rate:.0%}."
-    )
 
 
 def comparison_frame(result: SimulationResult, timezone: str) -> pd.DataFrame:
@@ -178,10 +163,9 @@ def backtest_page() -> None:
     save_preset_clicked = presets_section(store) if store is not None else None
 
     st.subheader("Settings")
-    config = config_form(FORM_PREFIX, initial=active_config())
+    config = config_form()
     if config is None:
         return  # the form shows why; the results would not match what the form says
-    set_active_config(config)
     if save_preset_clicked is not None:
         save_preset_clicked(config)
 
@@ -223,11 +207,9 @@ def presets_section(store: Store) -> Callable[[StrategyConfig], None] | None:
         )
         load_col, reset_col, delete_col = st.columns(3)
         if load_col.button("Load preset", key="preset_load", icon=":material/file_open:") and choice:
-            load_into_form(presets[choice].config, FORM_PREFIX)
             set_active_config(presets[choice].config)
             message.success(f"Loaded the preset {choice!r}.", icon=":material/check_circle:")
         if reset_col.button("Reset to defaults", key="preset_reset", icon=":material/restart_alt:"):
-            load_into_form(StrategyConfig(), FORM_PREFIX)
             set_active_config(StrategyConfig())
             message.success("Every setting is back to its default.", icon=":material/check_circle:")
         is_default = bool(choice) and presets[choice].is_default

@@ -14,11 +14,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app.config_form import settings_summary
 from app.store_access import open_store_or_report, parse_tags, store_errors
 from app.widgets import backtest_kpis, flash, render_kpis, show_chart, show_flash
 from core import SimulationResult
 from core.figures import drawdown_figure, equity_figure
-from pages.backtest import settings_summary
 from usecases.runs import RerunCheck, rerun, verify_run
 from usecases.store import DatasetInfo, RunFilter, RunRecord, Store
 

@@ -28,7 +28,6 @@ from core.data.csv_table import RawTable, read_table
 from core.figures import candlestick_figure
 from usecases.store import Store, StoreError
 
-URL_PATH = "market-data"
 YAHOO_INTERVALS: tuple[str, ...] = ("1d", "1wk", "1mo", "1h", "30m", "15m", "5m")
 # The roles a user can map by hand, with the header the loader recognises for each (SPEC §2 columns).
 MAPPED_ROLES: dict[str, str] = {
