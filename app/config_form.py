@@ -29,7 +29,7 @@ Widget = Literal["pct", "number", "int", "bool", "choice", "optpct"]
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """How one configuration field is edited: label, widget, help text (from SPEC §3) and number format."""
+    """How one configuration field is edited: label, widget, help text (from docs/strategy.md §3) and number format."""
 
     name: str
     label: str

@@ -76,7 +76,7 @@ def render_problem(what: str, error: Exception, todo: str = "") -> None:
     st.error(f"{text}\n\n{todo}" if todo else text, icon=":material/error:")
 
 
-# --- charts and exports (issue 5) -----------------------------------------------------------------------------------
+# --- charts and exports ---------------------------------------------------------------------------------------------
 
 
 def show_chart(fig: Any, key: str, **options: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Analysis benchmarks (issue 4): walk-forward, Monte Carlo and the trial-table analyses on ten years of data.
+"""Analysis benchmarks: walk-forward, Monte Carlo and the trial-table analyses on ten years of data.
 
 Run with ``python -m benchmarks.bench_analysis`` (or ``python -m benchmarks analysis``). Figures are the median of
 a few runs after a warm-up (the Numba kernel compiled and cached); on a shared machine they are noisy.

@@ -1,4 +1,4 @@
-"""App benchmarks (issue 5): first render of every page on bundled data, and the Optimise page with a 10,000-cell
+"""App benchmarks: first render of every page on bundled data, and the Optimise page with a 10,000-cell
 heatmap once its trials are loaded.
 
 Run with ``python -m benchmarks.bench_app`` (or ``python -m benchmarks app``). ``run()`` returns rows of

@@ -1,4 +1,4 @@
-"""Engine benchmarks (issue 2): simulate latency, simulate_many throughput, kernel start-up, Python baseline.
+"""Engine benchmarks: simulate latency, simulate_many throughput, kernel start-up, Python baseline.
 
 Run with ``python -m benchmarks.bench_engine``. Every figure is measured in this process except the start-up,
 which needs a fresh interpreter (measured in a subprocess with the Numba cache already warm).

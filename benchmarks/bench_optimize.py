@@ -1,4 +1,4 @@
-"""Optimisation benchmarks (issue 4) on ten years of synthetic daily data and a SQLite store in a temporary folder.
+"""Optimisation benchmarks on ten years of synthetic daily data and a SQLite store in a temporary folder.
 
 Run with ``python -m benchmarks bench_optimize`` (or ``python -m benchmarks.bench_optimize``). ``run()`` returns rows
 of (figure, measured, target). Figures include loading the data from the store, validating every combination and

@@ -1,4 +1,4 @@
-"""Report and export benchmarks (issue 6): run workbook and PDF for ten years of daily data, warm chart PNG.
+"""Report and export benchmarks: run workbook and PDF for ten years of daily data, warm chart PNG.
 
 Run with ``python -m benchmarks.bench_report`` (or ``python -m benchmarks report``). ``run()`` returns rows of
 (figure, measured, target). The run is simulated once beforehand; the timings are the export alone (building the

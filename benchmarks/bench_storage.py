@@ -1,4 +1,4 @@
-"""Run-store benchmarks (issue 3) on a SQLite file in a temporary folder.
+"""Run-store benchmarks on a SQLite file in a temporary folder.
 
 Run with ``python -m benchmarks.bench_storage``. ``run()`` returns rows of (figure with its unit, measured value,
 target). Set ``VBL_BENCH_DATABASE_URL`` to an empty PostgreSQL database to measure that backend instead.

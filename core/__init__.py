@@ -1,6 +1,6 @@
 """Volatility Balancing Lab core: configuration, simulation, metrics, data and reports. No UI imports here.
 
-The public contract (SPEC.md): ``StrategyConfig``, ``simulate``, ``simulate_many``, ``SimulationResult``,
+The public contract (docs/strategy.md): ``StrategyConfig``, ``simulate``, ``simulate_many``, ``SimulationResult``,
 ``core.errors.DataError`` and ``core.errors.ConfigError``.
 """
 

@@ -1,8 +1,8 @@
 """Position advisor: "what do I do now?" for a position actually held, decided by the simulator's own rules.
 
-:func:`evaluate` runs one evaluation of SPEC §5 (session, daily cap, triggers, sizing, trims, hard limits, minimum
-order) through :func:`core.kernel.decide_order`, the very function ``simulate`` uses, so the advice can never drift
-from the backtest. :func:`apply_fill`, :func:`apply_ex_dividend` and :func:`receive_dividend` move a
+:func:`evaluate` runs one evaluation of docs/strategy.md §5 (session, daily cap, triggers, sizing, trims, hard limits,
+minimum order) through :func:`core.kernel.decide_order`, the very function ``simulate`` uses, so the advice can
+never drift from the backtest. :func:`apply_fill`, :func:`apply_ex_dividend` and :func:`receive_dividend` move a
 :class:`PositionState` exactly as the simulator moves its own state; replaying a price series through them gives
 ``simulate``'s trades (tested).
 """
@@ -10,7 +10,7 @@ from the backtest. :func:`apply_fill`, :func:`apply_ex_dividend` and :func:`rece
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
@@ -20,57 +20,7 @@ from core.bars import DEFAULT_TIMEZONE, prepare_bars
 from core.config import StrategyConfig
 from core.engine import ACTIONS, KINDS, REASONS, STATUSES, _reasons, params_row
 from core.errors import ConfigError
-
-
-@dataclass(frozen=True)
-class PositionState:
-    """What a position holds now. ``orders_today`` counts orders executed on ``day`` (exchange-local date)."""
-
-    shares: float
-    cash: float
-    anchor: float
-    receivable: float = 0.0
-    orders_today: int = 0
-    day: date | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("shares", "cash", "receivable"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0):
-                raise ConfigError(f"{name} must be a finite number ≥ 0, got {value!r}")
-        if not (math.isfinite(self.anchor) and self.anchor > 0):
-            raise ConfigError(f"anchor must be a positive price, got {self.anchor!r}")
-
-    def value(self, price: float) -> float:
-        """Account value at ``price``: stock + cash + dividend receivable."""
-        return self.shares * price + self.cash + self.receivable
-
-
-@dataclass(frozen=True)
-class Decision:
-    """The advice for one price: what to do, how much, why, and where the next decisions would be taken."""
-
-    timestamp: pd.Timestamp
-    session_date: date  # exchange-local date the daily order cap counts against
-    price: float
-    action: str  # HOLD, BUY, SELL or SKIP
-    kind: str  # "trigger", "rebalance" or "" (hold)
-    side: str  # "BUY", "SELL" or ""
-    status: str  # "evaluated", "after_hours" or "daily_cap"
-    raw_qty: float  # signed, before trims and limits
-    qty: float  # signed, after trims and limits (executes only for BUY/SELL)
-    exec_price: float
-    notional: float
-    commission: float
-    skip_reason: str
-    trimmed: bool
-    asset_pct: float  # stock share now
-    projected_asset_pct: float  # stock share after the order (unchanged when nothing executes)
-    sell_trigger_price: float
-    buy_trigger_price: float
-    upper_guardrail_price: float  # price at which the stock share reaches guardrail_max (inf without cash)
-    lower_guardrail_price: float  # price at which it falls to guardrail_min (0 without cash)
-    reason: str
+from core.position_state import Decision, PositionState
 
 
 def _bar_clock(at: pd.Timestamp, timezone: str) -> tuple[int, bool]:
@@ -107,7 +57,7 @@ def evaluate(
     *,
     timezone: str = DEFAULT_TIMEZONE,
 ) -> Decision:
-    """Decide what the strategy does at ``price`` for a position in ``state`` (SPEC §5 steps 2–9).
+    """Decide what the strategy does at ``price`` for a position in ``state`` (docs/strategy.md §5.2–§5.9).
 
     ``at`` is the time of the price (default: now); a time of day outside 09:30–16:00 Mon–Fri is after hours
     unless ``allow_after_hours``; a date with no time is a daily close (always in session). Dividends are not
@@ -233,7 +183,10 @@ def record_execution(state: PositionState, qty: float, price: float, commission:
 def apply_ex_dividend(
     state: PositionState, amount_per_share: float, config: StrategyConfig
 ) -> tuple[PositionState, float]:
-    """Book an ex-dividend (SPEC §5 step 1): receivable += net, anchor -= amount. Returns the state and the net."""
+    """Book an ex-dividend (docs/strategy.md §5.1): receivable += net, anchor -= amount.
+
+    Returns the state and the net amount.
+    """
     gross = amount_per_share * state.shares
     net = gross - gross * config.withholding_tax_rate
     return replace(state, receivable=state.receivable + net, anchor=state.anchor - amount_per_share), net

@@ -1,4 +1,4 @@
-"""Bar timing: exchange-local calendar days and trading-session flags (SPEC §2, §5 step 2, §7).
+"""Bar timing: exchange-local calendar days and trading-session flags (docs/strategy.md §2, §5.2, §7).
 
 The engine works on plain arrays; this module turns a price frame's ``DatetimeIndex`` and a dividends frame into
 those arrays once, so that a sweep of many configurations pays for the calendar work a single time.

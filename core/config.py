@@ -1,4 +1,4 @@
-"""The strategy configuration (SPEC §3): a frozen, validated dataclass that round-trips through a plain dict."""
+"""The strategy configuration (docs/strategy.md §3): a frozen, validated dataclass, round-tripped through a dict."""
 
 from __future__ import annotations
 

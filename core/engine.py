@@ -1,4 +1,4 @@
-"""``simulate`` and ``simulate_many`` (SPEC §6): the public entry points of the backtester.
+"""``simulate`` and ``simulate_many`` (docs/strategy.md §6): the public entry points of the backtester.
 
 Both run the rules in :mod:`core.kernel`. ``simulate`` records every bar and builds the trades, timeline, events,
 dividends, equity, benchmarks and metrics; its metrics come from :mod:`core.metrics` (pure functions over the
@@ -54,7 +54,7 @@ STATUSES = {
 
 
 class EventType(StrEnum):
-    """The kinds of :class:`Event` (SPEC §6)."""
+    """The kinds of :class:`Event` (docs/strategy.md §6)."""
 
     THRESHOLD_CROSSED = "threshold_crossed"
     ORDER_TRIMMED_GUARDRAIL = "order_trimmed_guardrail"
@@ -86,7 +86,7 @@ class Event:
 
 @dataclass(eq=False)
 class SimulationResult:
-    """Everything one backtest produced (SPEC §6). Frames are indexed by bar timestamp unless stated."""
+    """Everything one backtest produced (docs/strategy.md §6). Frames are indexed by bar timestamp unless stated."""
 
     config: StrategyConfig
     trades: pd.DataFrame
@@ -161,7 +161,7 @@ def _as_config(config: StrategyConfig | Mapping[str, Any]) -> StrategyConfig:
 
 
 def prepare(prices: pd.DataFrame, dividends: pd.DataFrame | None = None) -> BarArrays:
-    """Validate the data (SPEC §2; unsorted input is refused) and build the kernel's arrays once.
+    """Validate the data (docs/strategy.md §2; unsorted input is refused) and build the kernel's arrays once.
 
     Reuse the result with :func:`run_params` to evaluate many configurations on the same data.
     """
@@ -217,7 +217,7 @@ def simulate(
     config: StrategyConfig | Mapping[str, Any] | None = None,
     dividends: pd.DataFrame | None = None,
 ) -> SimulationResult:
-    """Backtest one configuration bar by bar (SPEC §5) and return every output of SPEC §6.
+    """Backtest one configuration bar by bar (docs/strategy.md §5) and return every output of docs/strategy.md §6.
 
     ``prices``: strictly increasing ``DatetimeIndex`` and a ``close`` column (split-adjusted, not
     dividend-adjusted); ``dividends``: ``ex_date``, ``amount`` and optional ``pay_date``. Raises ``DataError`` for

@@ -1,8 +1,8 @@
 """Plotly figure builders: pure functions of a simulation's series, no Streamlit, so reports and tests can use them.
 
-Every figure shows the strategy next to its two benchmarks (SPEC §6): buy-and-hold (all capital in the stock) and
-the static mix (the strategy's own starting split, never traded). Colours and names are fixed here so the three
-lines look the same on every page.
+Every figure shows the strategy next to its two benchmarks (docs/strategy.md §6): buy-and-hold (all capital in the
+stock) and the static mix (the strategy's own starting split, never traded). Colours and names are fixed here so the
+three lines look the same on every page.
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def drawdown_figure(equity: pd.Series, benchmarks: pd.DataFrame | None = None) -
     return _layout(fig, height=280, yaxis={"title": "Drawdown", "tickformat": ".0%"})
 
 
-# --- run charts for the reports and the app (issue 6) --------------------------------------------------------------
+# --- run charts for the reports and the app -----------------------------------------------------------------------
 
 BAND_COLOR = "rgba(31, 95, 191, 0.08)"
 BUY_COLOR = "#2e8b57"
@@ -240,7 +240,7 @@ def heatmap_figure(
     return fig
 
 
-# --- data and event charts for the app (issue 5) -------------------------------------------------------------------
+# --- data and event charts for the app ----------------------------------------------------------------------------
 
 
 def candlestick_figure(prices: pd.DataFrame, *, title: str = "") -> go.Figure:

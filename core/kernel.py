@@ -1,7 +1,7 @@
-"""The strategy's rules (SPEC §5) as Numba-compiled functions: the one implementation every path uses.
+"""The strategy's rules (docs/strategy.md §5) as Numba-compiled functions: the one implementation every path uses.
 
 ``decide_order`` is one evaluation at one price; ``run_one`` walks a price path for one configuration, optionally
-recording every bar, and computes the metrics of SPEC §7 in a streaming pass (no equity curve is kept);
+recording every bar, and computes the metrics of docs/strategy.md §7 in a streaming pass (no equity curve is kept);
 ``run_many`` runs ``run_one`` over a matrix of configurations in parallel (``prange``).
 
 Configurations enter as rows of a float64 parameter matrix (``params_row`` builds one); codes for actions, kinds,
@@ -115,7 +115,7 @@ D_PAY_DAY = 5
 D_PAID_BAR = 6  # -1 while still receivable at the end
 N_DIV_RECORD = 7
 
-# --- metrics (SPEC §7), in the order of the kernel's output vector ---------------------------------------------
+# --- metrics (docs/strategy.md §7), in the order of the kernel's output vector ----------------------------------------
 METRIC_NAMES = (
     "total_return",
     "cagr",

@@ -94,7 +94,7 @@ def format_metric(name: str, value: float | None) -> str:
 
 
 def benchmark_metrics(result: SimulationResult, timezone: str = "America/New_York") -> dict[str, dict[str, float]]:
-    """Return and risk figures (SPEC §7) of each benchmark column of ``result.benchmarks``.
+    """Return and risk figures (docs/strategy.md §7) of each benchmark column of ``result.benchmarks``.
 
     Computed exactly like the strategy's: the daily series of exchange-local dates with ``initial_capital``
     prepended, then :func:`core.metrics.performance_metrics`.

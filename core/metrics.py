@@ -1,4 +1,4 @@
-"""Performance metrics (SPEC §7) as pure functions of a daily equity series.
+"""Performance metrics (docs/strategy.md §7) as pure functions of a daily equity series.
 
 Conventions are empyrical's: simple daily returns, ``ddof=1`` standard deviations, annualisation by
 ``periods_per_year``. Undefined or infinite figures are ``NaN``, never an exception or ±inf. These functions are
@@ -19,7 +19,8 @@ NAN = float("nan")
 
 
 def daily_equity(equity: pd.Series, initial_capital: float, timezone: str = DEFAULT_TIMEZONE) -> pd.Series:
-    """The daily series of SPEC §7: ``initial_capital`` then the last value of each exchange-local calendar date.
+    """The daily series of docs/strategy.md §7: ``initial_capital``, then the last value of each exchange-local
+    calendar date.
 
     The index holds the dates (midnight); the prepended starting value carries the first bar's date.
     """
@@ -145,7 +146,7 @@ def drawdown_periods(daily: pd.Series) -> pd.DataFrame:
 
 
 def max_drawdown_days(daily: pd.Series) -> float:
-    """Longest drawdown in calendar days (SPEC §7); 0.0 when the series never falls.
+    """Longest drawdown in calendar days (docs/strategy.md §7); 0.0 when the series never falls.
 
     A drawdown lasts from the last point at a peak to the first point back at or above it, or to the last date.
     """
@@ -186,7 +187,7 @@ def conditional_value_at_risk(r: np.ndarray, level: float = 0.05) -> float:
 def performance_metrics(
     daily: pd.Series, initial_capital: float, risk_free_rate: float = 0.0, periods_per_year: int = 252
 ) -> dict[str, float]:
-    """Return and risk figures of SPEC §7 from a daily value series that starts with ``initial_capital``."""
+    """Return and risk figures of docs/strategy.md §7 from a daily value series that starts with ``initial_capital``."""
     w = daily.to_numpy(dtype=float)
     r = simple_returns(w)
     tr = total_return(w[-1], initial_capital)

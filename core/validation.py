@@ -1,4 +1,4 @@
-"""Validation of price bars and dividends (SPEC §2), shared by the loaders and ``simulate``.
+"""Validation of price bars and dividends (docs/strategy.md §2), shared by the loaders and ``simulate``.
 
 Every check raises :class:`core.errors.DataError` whose message names the source, the problem and the first
 offending row, so a user can open the file and fix it. ``row_labels`` lets a loader report the line number of the

@@ -3,7 +3,7 @@
 The repository of the position ledger (:class:`PositionsAPI`; opened with the strategy's rules by
 :func:`usecases.ledger.ledger`). Tables are in :mod:`storage.models`, records in :mod:`storage.values`. Every state
 change runs in one short transaction that locks the position's row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's
-``BEGIN IMMEDIATE`` serialises writers), moves the :class:`core.advisor.PositionState` with the rules it was given
+``BEGIN IMMEDIATE`` serialises writers), moves the position's state by the rules given
 (:class:`PositionRules`: the simulator's own functions), stores the new state and appends an event carrying the
 state after the change, so the timeline alone explains every number.
 
@@ -30,9 +30,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
-from core.advisor import Decision, PositionState
 from core.bars import DEFAULT_TIMEZONE
 from core.config import StrategyConfig
+from core.position_state import Decision, PositionState
 from storage import codec
 from storage._base import aware, require, utcnow
 from storage.errors import ConflictError

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from core.advisor import PositionState
 from core.config import StrategyConfig
+from core.position_state import PositionState
 
 _NAN_KEY = ("__nan__",)
 

@@ -1,4 +1,4 @@
-"""Exchange-local days and sessions (SPEC §2, §5 step 2, §7)."""
+"""Exchange-local days and sessions (docs/strategy.md §2, §5.2, §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""StrategyConfig: SPEC §3 defaults, validation and exact dict/JSON round-trips."""
+"""StrategyConfig: docs/strategy.md §3 defaults, validation and exact dict/JSON round-trips."""
 
 from __future__ import annotations
 

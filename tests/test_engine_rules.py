@@ -1,4 +1,4 @@
-"""Every rule of SPEC §5 pinned to exact numbers derived here from the spec's formulas."""
+"""Every rule of docs/strategy.md §5 pinned to exact numbers derived here from the spec's formulas."""
 
 from __future__ import annotations
 

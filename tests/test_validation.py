@@ -1,4 +1,4 @@
-"""SPEC §2 validation: each problem raises DataError naming it and the first offending row."""
+"""docs/strategy.md §2 validation: each problem raises DataError naming it and the first offending row."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ from core.figures import candlestick_figure
 from usecases.store import Store, StoreError
 
 YAHOO_INTERVALS: tuple[str, ...] = ("1d", "1wk", "1mo", "1h", "30m", "15m", "5m")
-# The roles a user can map by hand, with the header the loader recognises for each (SPEC §2 columns).
+# The roles a user can map by hand, with the header the loader recognises for each (docs/strategy.md §2 columns).
 MAPPED_ROLES: dict[str, str] = {
     "date": "Date",
     "time": "Time",

@@ -1,4 +1,4 @@
-"""Analysis of optimisation studies and of single configurations (issue 4): pure functions, no UI, no storage.
+"""Analysis of optimisation studies and of single configurations: pure functions, no UI, no storage.
 
 * :mod:`.heatmap` — heatmaps, one-parameter slices, 3-D surfaces, parallel coordinates over a trials table.
 * :mod:`.robustness` — neighbourhood mean/worst, plateau score, robust configuration beside the best cell.

@@ -136,7 +136,7 @@ def walk_forward(
     """Walk-forward of a set of candidate configurations.
 
     Args:
-        prices: the price frame (SPEC §2).
+        prices: the price frame (docs/strategy.md §2).
         configs: the candidates — configurations, dicts, or a parameter/trials DataFrame whose configuration
             columns override ``base`` (default: product defaults).
         metric: the objective the in-sample best is chosen by (direction from :data:`METRIC_DIRECTION`).

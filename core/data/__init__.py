@@ -1,7 +1,7 @@
 """Market data for the simulator: bundled samples, CSV uploads and Yahoo Finance, all as :class:`MarketData`.
 
-Every loader returns prices that satisfy SPEC §2 (sorted, validated, exchange-local timestamps), says which price
-basis they are on, and raises :class:`core.errors.DataError` with a readable message for anything wrong.
+Every loader returns prices that satisfy docs/strategy.md §2 (sorted, validated, exchange-local timestamps), says which
+price basis they are on, and raises :class:`core.errors.DataError` with a readable message for anything wrong.
 """
 
 from core.data.csv_loader import load_csv, load_dividends_csv

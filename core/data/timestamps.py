@@ -1,7 +1,7 @@
 """Reading bar timestamps written in the many ways files write them, and naming the bar interval.
 
-Rules (SPEC §2): naive timestamps are exchange-local time; aware intraday ones are converted to the exchange time
-zone; aware daily ones keep the calendar date they were written with. Everything returned is tz-naive,
+Rules (docs/strategy.md §2): naive timestamps are exchange-local time; aware intraday ones are converted to the exchange
+time zone; aware daily ones keep the calendar date they were written with. Everything returned is tz-naive,
 exchange-local, ``datetime64[ns]``; daily bars sit at midnight.
 """
 
@@ -216,7 +216,7 @@ def _strip_offset(s: str) -> str:
 
 
 def is_intraday(index: pd.DatetimeIndex) -> bool:
-    """True when any timestamp carries a clock time (SPEC §7: daily bars sit at midnight)."""
+    """True when any timestamp carries a clock time (docs/strategy.md §7: daily bars sit at midnight)."""
     return bool(len(index)) and not (index == index.normalize()).all()
 
 

@@ -1,4 +1,4 @@
-"""Plain-language definitions of the metrics (SPEC §7), printed in the PDF report."""
+"""Plain-language definitions of the metrics (docs/strategy.md §7), printed in the PDF report."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ COLUMN_KINDS: dict[str, str] = {
     "Post_Trade_Asset_Pct": "pct", "Decision_Logic": "wide", "Event_Type": "wide",
 }  # fmt: skip
 
-_TOLERANCE = 1e-9  # the engine's guardrail tolerance (SPEC §5)
+_TOLERANCE = 1e-9  # the engine's guardrail tolerance (docs/strategy.md §5)
 
 
 def _trigger_type(timeline: pd.DataFrame) -> np.ndarray:
