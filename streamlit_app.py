@@ -13,6 +13,7 @@ from app.views.audit import audit_page
 from app.views.backtest import backtest_page
 from app.views.compare import compare_page
 from app.views.data import data_page
+from app.views.definitions import definitions_page
 from app.views.home import home_page
 from app.views.optimise import optimise_page
 from app.views.positions import positions_page
@@ -39,5 +40,6 @@ VIEWS = {
     "compare": compare_page,
     "reports": reports_page,
     "audit": audit_page,
+    "definitions": definitions_page,
 }
 st.navigation(build_pages(VIEWS, guard_store_errors)).run()

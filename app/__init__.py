@@ -1,5 +1,5 @@
-"""Shared pieces of the Streamlit app: data loading with caching, KPI cards and Plotly figure builders.
+"""The Streamlit app: shared UI pieces (session state, configuration form, dataset picker, widgets, navigation).
 
-``core.figures`` is pure Plotly (no Streamlit) so it can be tested and reused by reports; the pages live in
-``pages/`` and the entry point is ``streamlit_app.py``.
+Each page is one module in ``app/views/``; ``streamlit_app.py`` builds the menu from :mod:`app.navigation`. Figures
+come from the pure Plotly builders in ``core.figures*``, data and the store from the use cases (``usecases``).
 """

@@ -22,14 +22,15 @@ import streamlit as st
 
 from app.state import CONFIG_WIDGET_PREFIX, active_config, set_active_config
 from core import ConfigError, StrategyConfig
-from core.config import FIELD_KINDS, SIZINGS
+from core.config import SIZINGS
+from core.config_registry import CONFIG_FIELDS, GROUPS, ConfigField
 
 Widget = Literal["pct", "number", "int", "bool", "choice", "optpct"]
 
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """How one configuration field is edited: label, widget, help text (from docs/strategy.md §3) and number format."""
+    """How one configuration field is edited (derived from its registry entry): label, widget, help, number format."""
 
     name: str
     label: str
@@ -40,62 +41,19 @@ class FieldSpec:
     fmt: str = "%.2f"
 
 
-GROUPS: tuple[str, ...] = ("Capital & triggers", "Sizing & guardrails", "Costs & limits", "Dividends & metrics")
+def _widget(field: ConfigField) -> Widget:
+    # Fractions are edited in percent; everything else in its own unit.
+    if field.kind == "optfloat":
+        return "optpct"
+    if field.kind == "float":
+        return "pct" if field.unit == "fraction" else "number"
+    return {"int": "int", "bool": "bool", "choice": "choice"}[field.kind]
 
-FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("initial_capital", "Initial capital", "number", "Account value at the start (> 0).", GROUPS[0], 1000.0,
-              "%.2f"),
-    FieldSpec("initial_stock_pct", "Initial stock share (%)", "pct",
-              "Share of the capital bought at the first bar's close (0 to 100 %).", GROUPS[0], 5.0),
-    FieldSpec("trigger_up", "Sell trigger (%)", "pct",
-              "Sell when the price rises this far above the anchor (the price of the last trade); > 0 %.", GROUPS[0],
-              0.5),
-    FieldSpec("trigger_down", "Buy trigger (%)", "pct",
-              "Buy when the price falls this far below the anchor; above 0 % and below 100 %.", GROUPS[0], 0.5),
-    FieldSpec("sizing", "Sizing", "choice",
-              "How big a triggered order is: proportional to the move, the original formula, or a fixed fraction "
-              "of the cash (buys) or shares (sells).", GROUPS[1]),
-    FieldSpec("rebalance_ratio", "Rebalance ratio r", "number",
-              "The r of the sizing formulas (> 0); larger means bigger orders.", GROUPS[1], 0.1, "%.4f"),
-    FieldSpec("trade_fraction", "Trade fraction (%)", "pct",
-              "Fixed-fraction sizing only: the share of the cash (buy) or of the shares (sell) traded; 0 to 100 %.",
-              GROUPS[1], 5.0),
-    FieldSpec("guardrail_min", "Guardrail min (%)", "pct",
-              "The stock share never goes below this (0 to 100 %); sells are trimmed to it.", GROUPS[1], 5.0),
-    FieldSpec("guardrail_max", "Guardrail max (%)", "pct",
-              "The stock share never goes above this (0 to 100 %, above the minimum); buys are trimmed to it.",
-              GROUPS[1], 5.0),
-    FieldSpec("auto_rebalance", "Auto-rebalance", "bool",
-              "Trade back to the nearest guardrail when the stock share drifts outside without a trigger.",
-              GROUPS[1]),
-    FieldSpec("max_trade_pct", "Max order size (% of account)", "optpct",
-              "Optional cap on one order's notional as a share of the account value (> 0 %).", GROUPS[2], 5.0),
-    FieldSpec("commission_rate", "Commission (%)", "pct",
-              "Commission as a share of the order's notional (≥ 0 %); 0.01 % is one basis point.", GROUPS[2], 0.005,
-              "%.4f"),
-    FieldSpec("commission_min", "Minimum commission", "number",
-              "Minimum commission per order, in currency (≥ 0).", GROUPS[2], 1.0),
-    FieldSpec("slippage_bps", "Slippage (bps)", "number",
-              "Buys fill this many basis points above the close, sells below it (≥ 0).", GROUPS[2], 1.0),
-    FieldSpec("min_notional", "Minimum order", "number",
-              "Orders smaller than this notional (currency) are skipped (≥ 0).", GROUPS[2], 50.0),
-    FieldSpec("max_orders_per_day", "Max orders per day", "int",
-              "Orders executed per exchange-local calendar day (≥ 1).", GROUPS[2]),
-    FieldSpec("fractional_shares", "Fractional shares", "bool",
-              "If off, every order is rounded toward zero to whole shares.", GROUPS[2]),
-    FieldSpec("allow_after_hours", "Trade after hours", "bool",
-              "Intraday data only: also evaluate bars outside 09:30-16:00 Monday to Friday.", GROUPS[2]),
-    FieldSpec("withholding_tax_rate", "Dividend withholding tax (%)", "pct",
-              "Tax withheld from every dividend (0 to 100 %).", GROUPS[3], 5.0),
-    FieldSpec("dividend_pay_lag_days", "Dividend pay lag (days)", "int",
-              "Pay date = ex-date + this many calendar days when the data gives none (≥ 0).", GROUPS[3]),
-    FieldSpec("risk_free_rate", "Risk-free rate (% a year)", "pct",
-              "Annual risk-free rate for Sharpe and Sortino (above -100 %).", GROUPS[3], 0.25),
-    FieldSpec("periods_per_year", "Periods per year", "int",
-              "Annualisation of daily figures (≥ 1); 252 trading days.", GROUPS[3]),
+
+FIELDS: tuple[FieldSpec, ...] = tuple(
+    FieldSpec(f.name, f.label, _widget(f), f.help, f.group, f.step, f.fmt) for f in CONFIG_FIELDS
 )
 SPECS: dict[str, FieldSpec] = {spec.name: spec for spec in FIELDS}
-assert set(SPECS) == set(FIELD_KINDS), "the form must cover every StrategyConfig field"
 
 # Percent values are rounded so 0.03 shows as 3.0 and not 3.0000000000000004.
 _PCT_DIGITS = 10

@@ -38,6 +38,7 @@ PAGES: tuple[PageEntry, ...] = (
     PageEntry("compare", "Compare", ":material/compare_arrows:", "compare-runs"),
     PageEntry("reports", "Reports", ":material/download:", "download-reports"),
     PageEntry("audit", "Audit log", ":material/fact_check:", "audit-log"),
+    PageEntry("definitions", "Definitions", ":material/menu_book:", "metric-definitions"),
 )
 ENTRIES: dict[str, PageEntry] = {entry.key: entry for entry in PAGES}
 DEFAULT_PAGE = "home"

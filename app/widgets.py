@@ -12,6 +12,7 @@ from typing import Any
 
 import streamlit as st
 
+from core.metric_registry import METRICS, SHOWN_KPI_CARD
 from core.metric_table import format_metric, metric_info
 
 
@@ -24,26 +25,9 @@ class Kpi:
     help: str
 
 
-# The cards of a backtest, in display order, with what each one means.
-BACKTEST_KPIS: tuple[tuple[str, str, str], ...] = (
-    ("total_return", "Total return", "Final account value / initial capital - 1."),
-    ("cagr", "CAGR", "Compound annual growth rate over the whole period."),
-    ("sharpe", "Sharpe", "Mean daily excess return / its standard deviation, annualised."),
-    ("sortino", "Sortino", "Like Sharpe, but only downside days count as risk."),
-    ("max_drawdown", "Max drawdown", "Deepest fall of the daily account value from a previous peak."),
-    ("n_trades", "Trades", "Executed trigger and rebalance orders (the initial purchase is not counted)."),
-    ("total_commission", "Commission", "Every fee paid, the initial purchase's included."),
-    ("dividends_net", "Dividends (net)", "Dividends received after withholding tax."),
-    (
-        "excess_return_vs_buy_hold",
-        "Excess vs buy & hold",
-        "Strategy total return minus that of putting all capital in the stock on day one.",
-    ),
-    (
-        "excess_return_vs_static_mix",
-        "Excess vs static mix",
-        "Strategy total return minus that of the same starting split, never traded.",
-    ),
+# The cards of a backtest (name, label, what it means), in the metric registry's order.
+BACKTEST_KPIS: tuple[tuple[str, str, str], ...] = tuple(
+    (m.name, m.short_label, m.definition) for m in METRICS if SHOWN_KPI_CARD in m.shown_in
 )
 
 

@@ -178,7 +178,7 @@ def parse_value(name: str, text: str) -> Any:
     raw = text.strip()
     if "%" in raw:
         raise CliError(_percent_hint(name, raw))
-    if kind == "str":
+    if kind == "choice":
         return raw
     if kind == "bool":
         if raw.lower() in _TRUE:

@@ -5,65 +5,80 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
-from dataclasses import dataclass, fields
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from core.config_registry import CONFIG_FIELDS, FIELDS_BY_NAME, SIZINGS
 from core.errors import ConfigError
 
+__all__ = ["FIELD_KINDS", "SIZINGS", "Sizing", "StrategyConfig"]
+
 Sizing = Literal["proportional", "fixed_fraction", "original"]
-SIZINGS: tuple[str, ...] = ("proportional", "fixed_fraction", "original")
 
 
-@dataclass(frozen=True)
+def _declare_fields(cls: type) -> type:
+    # The dataclass's fields come from the registry, so a field is declared once (core.config_registry).
+    cls.__annotations__ = {f.name: f.annotation for f in CONFIG_FIELDS}
+    for f in CONFIG_FIELDS:
+        setattr(cls, f.name, f.default)
+    return dataclass(frozen=True)(cls)
+
+
+@_declare_fields
 class StrategyConfig:
     """Every parameter of one volatility-balancing strategy. All rates are fractions (0.03 means 3 %).
+
+    The fields, their defaults and their ranges are :data:`core.config_registry.CONFIG_FIELDS` (in that order):
+    ``initial_capital``, ``initial_stock_pct``, ``trigger_up``, ``trigger_down``, ``sizing``, ``rebalance_ratio``,
+    ``trade_fraction``, ``guardrail_min``, ``guardrail_max``, ``auto_rebalance``, ``max_trade_pct``,
+    ``commission_rate``, ``commission_min``, ``slippage_bps``, ``min_notional``, ``max_orders_per_day``,
+    ``fractional_shares``, ``allow_after_hours``, ``withholding_tax_rate``, ``dividend_pay_lag_days``,
+    ``risk_free_rate``, ``periods_per_year``.
 
     Construction validates every field and raises :class:`ConfigError` naming the field, its value and the valid
     range. ``to_dict`` / ``from_dict`` round-trip exactly (stored runs, presets and optimisation trials use them).
     """
 
-    initial_capital: float = 10_000.0
-    initial_stock_pct: float = 0.5
-    trigger_up: float = 0.03
-    trigger_down: float = 0.03
-    sizing: Sizing = "proportional"
-    rebalance_ratio: float = 1.6667
-    trade_fraction: float = 0.25
-    guardrail_min: float = 0.25
-    guardrail_max: float = 0.75
-    auto_rebalance: bool = True
-    max_trade_pct: float | None = None
-    commission_rate: float = 0.0001
-    commission_min: float = 0.0
-    slippage_bps: float = 0.0
-    min_notional: float = 100.0
-    max_orders_per_day: int = 5
-    fractional_shares: bool = True
-    allow_after_hours: bool = False
-    withholding_tax_rate: float = 0.25
-    dividend_pay_lag_days: int = 14
-    risk_free_rate: float = 0.0
-    periods_per_year: int = 252
+    if TYPE_CHECKING:  # for readers and type checkers; the runtime fields are declared by the registry
+        initial_capital: float
+        initial_stock_pct: float
+        trigger_up: float
+        trigger_down: float
+        sizing: Sizing
+        rebalance_ratio: float
+        trade_fraction: float
+        guardrail_min: float
+        guardrail_max: float
+        auto_rebalance: bool
+        max_trade_pct: float | None
+        commission_rate: float
+        commission_min: float
+        slippage_bps: float
+        min_notional: float
+        max_orders_per_day: int
+        fractional_shares: bool
+        allow_after_hours: bool
+        withholding_tax_rate: float
+        dividend_pay_lag_days: int
+        risk_free_rate: float
+        periods_per_year: int
 
     def __post_init__(self) -> None:
-        for f in fields(self):
+        for f in CONFIG_FIELDS:
+            object.__setattr__(self, f.name, _coerce(f.name, getattr(self, f.name), f.kind))
+        for f in CONFIG_FIELDS:
             value = getattr(self, f.name)
-            kind = _KINDS[f.name]
-            object.__setattr__(self, f.name, _coerce(f.name, value, kind))
-        for name, (lo, lo_incl, hi, hi_incl) in _RANGES.items():
-            value = getattr(self, name)
-            if value is None:
+            if not f.numeric or value is None:
                 continue
             if not math.isfinite(value):
-                raise ConfigError(f"{name} must be a finite number, got {value!r}")
-            if (lo is not None and (value < lo or (value == lo and not lo_incl))) or (
-                hi is not None and (value > hi or (value == hi and not hi_incl))
-            ):
-                raise ConfigError(f"{name} must be in {_range_text(lo, lo_incl, hi, hi_incl)}, got {value!r}")
-        if self.sizing not in SIZINGS:
-            raise ConfigError(f"sizing must be one of {', '.join(SIZINGS)}, got {self.sizing!r}")
+                raise ConfigError(f"{f.name} must be a finite number, got {value!r}")
+            if not f.bounds.contains(value):
+                raise ConfigError(f"{f.name} must be in {f.bounds.text()}, got {value!r}")
+        sizing = FIELDS_BY_NAME["sizing"]
+        if self.sizing not in sizing.choices:
+            raise ConfigError(f"sizing must be one of {', '.join(sizing.choices)}, got {self.sizing!r}")
         if self.guardrail_max <= self.guardrail_min:
             raise ConfigError(
                 f"guardrail_max ({self.guardrail_max!r}) must be greater than guardrail_min ({self.guardrail_min!r})"
@@ -78,75 +93,21 @@ class StrategyConfig:
         """Build from a dict such as ``to_dict`` returns; missing keys take defaults, unknown keys raise."""
         if not isinstance(data, dict):
             raise ConfigError(f"a configuration must be a dict, got {type(data).__name__}")
-        unknown = sorted(set(data) - set(_KINDS))
+        unknown = sorted(set(data) - set(FIELDS_BY_NAME))
         if unknown:
             raise ConfigError(f"unknown configuration key(s): {', '.join(unknown)}")
         return cls(**data)
 
     def replace(self, **changes: Any) -> StrategyConfig:
         """A copy with some fields changed (validated like a new configuration)."""
-        unknown = sorted(set(changes) - set(_KINDS))
+        unknown = sorted(set(changes) - set(FIELDS_BY_NAME))
         if unknown:
             raise ConfigError(f"unknown configuration key(s): {', '.join(unknown)}")
         return dataclasses.replace(self, **changes)
 
 
-# field -> "float" | "int" | "bool" | "str" | "optfloat"
-_KINDS: dict[str, str] = {
-    "initial_capital": "float",
-    "initial_stock_pct": "float",
-    "trigger_up": "float",
-    "trigger_down": "float",
-    "sizing": "str",
-    "rebalance_ratio": "float",
-    "trade_fraction": "float",
-    "guardrail_min": "float",
-    "guardrail_max": "float",
-    "auto_rebalance": "bool",
-    "max_trade_pct": "optfloat",
-    "commission_rate": "float",
-    "commission_min": "float",
-    "slippage_bps": "float",
-    "min_notional": "float",
-    "max_orders_per_day": "int",
-    "fractional_shares": "bool",
-    "allow_after_hours": "bool",
-    "withholding_tax_rate": "float",
-    "dividend_pay_lag_days": "int",
-    "risk_free_rate": "float",
-    "periods_per_year": "int",
-}
-
-# field -> (low, low inclusive, high, high inclusive); None means unbounded
-_RANGES: dict[str, tuple[float | None, bool, float | None, bool]] = {
-    "initial_capital": (0.0, False, None, False),
-    "initial_stock_pct": (0.0, True, 1.0, True),
-    "trigger_up": (0.0, False, None, False),
-    "trigger_down": (0.0, False, 1.0, False),
-    "rebalance_ratio": (0.0, False, None, False),
-    "trade_fraction": (0.0, True, 1.0, True),
-    "guardrail_min": (0.0, True, 1.0, True),
-    "guardrail_max": (0.0, True, 1.0, True),
-    "max_trade_pct": (0.0, False, None, False),
-    "commission_rate": (0.0, True, None, False),
-    "commission_min": (0.0, True, None, False),
-    "slippage_bps": (0.0, True, None, False),
-    "min_notional": (0.0, True, None, False),
-    "max_orders_per_day": (1, True, None, False),
-    "withholding_tax_rate": (0.0, True, 1.0, True),
-    "dividend_pay_lag_days": (0, True, None, False),
-    "risk_free_rate": (-1.0, False, None, False),
-    "periods_per_year": (1, True, None, False),
-}
-
-# The kinds of each field, for search-space editors and the CLI's ``--set``.
-FIELD_KINDS: dict[str, str] = dict(_KINDS)
-
-
-def _range_text(lo: float | None, lo_incl: bool, hi: float | None, hi_incl: bool) -> str:
-    left = "(-inf" if lo is None else ("[" if lo_incl else "(") + f"{lo:g}"
-    right = "inf)" if hi is None else f"{hi:g}" + ("]" if hi_incl else ")")
-    return f"{left}, {right}"
+# The kind of each field, for search-space editors and the CLI's ``--set``.
+FIELD_KINDS: dict[str, str] = {f.name: f.kind for f in CONFIG_FIELDS}
 
 
 def _coerce(name: str, value: Any, kind: str) -> Any:
@@ -156,7 +117,7 @@ def _coerce(name: str, value: Any, kind: str) -> Any:
         if isinstance(value, (bool, np.bool_)):
             return bool(value)
         raise ConfigError(f"{name} must be true or false, got {value!r}")
-    if kind == "str":
+    if kind == "choice":
         if isinstance(value, str):
             return value
         raise ConfigError(f"{name} must be a string, got {value!r}")

@@ -20,7 +20,9 @@ import pandas as pd
 from core import kernel as K
 from core.bars import BarArrays, prepare_bars
 from core.config import StrategyConfig
+from core.config_registry import CONFIG_FIELDS
 from core.errors import ConfigError
+from core.metric_registry import METRIC_ORDER
 from core.metrics import (
     daily_equity,
     performance_metrics,
@@ -113,35 +115,18 @@ class SimulationResult:
         )
 
 
+# The kernel's parameter slots and metric outputs are positional; they must follow the registries' order (a field's
+# slot is its place in core.config_registry, a metric's output index its place in core.metric_registry).
+if len(CONFIG_FIELDS) != K.N_PARAMS or tuple(K.METRIC_NAMES) != METRIC_ORDER:
+    raise RuntimeError("core.kernel's P_* slots or METRIC_NAMES no longer follow the configuration/metric registries")
+
+
 # --- configuration → kernel parameters ------------------------------------------------------------------------
 
 
 def params_row(config: StrategyConfig) -> np.ndarray:
-    """The kernel's float64 parameter vector for one configuration."""
-    row = np.empty(K.N_PARAMS)
-    row[K.P_CAPITAL] = config.initial_capital
-    row[K.P_INIT_PCT] = config.initial_stock_pct
-    row[K.P_TRIGGER_UP] = config.trigger_up
-    row[K.P_TRIGGER_DOWN] = config.trigger_down
-    row[K.P_SIZING] = K.SIZING_CODES[config.sizing]
-    row[K.P_RATIO] = config.rebalance_ratio
-    row[K.P_TRADE_FRACTION] = config.trade_fraction
-    row[K.P_GMIN] = config.guardrail_min
-    row[K.P_GMAX] = config.guardrail_max
-    row[K.P_AUTO] = 1.0 if config.auto_rebalance else 0.0
-    row[K.P_MAX_TRADE] = np.nan if config.max_trade_pct is None else config.max_trade_pct
-    row[K.P_COMMISSION] = config.commission_rate
-    row[K.P_COMMISSION_MIN] = config.commission_min
-    row[K.P_SLIPPAGE_BPS] = config.slippage_bps
-    row[K.P_MIN_NOTIONAL] = config.min_notional
-    row[K.P_MAX_ORDERS] = config.max_orders_per_day
-    row[K.P_FRACTIONAL] = 1.0 if config.fractional_shares else 0.0
-    row[K.P_AFTER_HOURS] = 1.0 if config.allow_after_hours else 0.0
-    row[K.P_TAX] = config.withholding_tax_rate
-    row[K.P_PAY_LAG] = config.dividend_pay_lag_days
-    row[K.P_RISK_FREE] = config.risk_free_rate
-    row[K.P_PERIODS] = config.periods_per_year
-    return row
+    """The kernel's float64 parameter vector for one configuration (slot = the field's place in the registry)."""
+    return np.array([field.to_kernel(getattr(config, field.name)) for field in CONFIG_FIELDS], dtype=np.float64)
 
 
 def params_matrix(configs: Iterable[StrategyConfig]) -> np.ndarray:

@@ -5,67 +5,39 @@ Shared by the command line, the app and the reports so a figure reads the same e
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable
 
 import pandas as pd
 
 from core.engine import METRIC_NAMES, SimulationResult
+from core.metric_registry import (
+    GROUP_BENCHMARKS,
+    GROUP_DIVIDENDS,
+    GROUP_ORDER,
+    GROUP_RISK,
+    GROUP_TRADING,
+    MAXIMISE,
+    METRICS,
+    METRICS_BY_NAME,
+    Metric,
+)
 from core.metrics import daily_equity, performance_metrics
+
+__all__ = [
+    "COLUMNS", "COLUMN_TITLES", "GROUP_BENCHMARKS", "GROUP_DIVIDENDS", "GROUP_ORDER", "GROUP_RISK", "GROUP_TRADING",
+    "METRIC_INFO", "NOT_AVAILABLE", "RETURN_AND_RISK", "benchmark_metrics", "format_metric", "metric_info",
+    "metrics_table",
+]  # fmt: skip
 
 COLUMNS: tuple[str, ...] = ("strategy", "buy_and_hold", "static_mix")
 COLUMN_TITLES: dict[str, str] = {"strategy": "Strategy", "buy_and_hold": "Buy & hold", "static_mix": "Static mix"}
 
-@dataclasses.dataclass(frozen=True)
-class MetricInfo:
-    """How one metric is labelled and formatted; ``group`` orders the terminal table."""
-
-    label: str
-    fmt: str  # "pct", "signed_pct", "ratio", "count", "money", "times", "number"
-    group: str
-
-
-GROUP_RISK = "Return and risk"
-GROUP_TRADING = "Trading"
-GROUP_DIVIDENDS = "Dividends"
-GROUP_BENCHMARKS = "Against the benchmarks"
-GROUP_ORDER = (GROUP_RISK, GROUP_TRADING, GROUP_DIVIDENDS, GROUP_BENCHMARKS)
-
-METRIC_INFO: dict[str, MetricInfo] = {
-    "total_return": MetricInfo("Total return", "pct", GROUP_RISK),
-    "cagr": MetricInfo("CAGR", "pct", GROUP_RISK),
-    "volatility": MetricInfo("Volatility (annual)", "pct", GROUP_RISK),
-    "sharpe": MetricInfo("Sharpe ratio", "ratio", GROUP_RISK),
-    "sortino": MetricInfo("Sortino ratio", "ratio", GROUP_RISK),
-    "max_drawdown": MetricInfo("Max drawdown", "pct", GROUP_RISK),
-    "max_drawdown_days": MetricInfo("Longest drawdown (days)", "count", GROUP_RISK),
-    "calmar": MetricInfo("Calmar ratio", "ratio", GROUP_RISK),
-    "var_95": MetricInfo("Daily VaR 95%", "pct", GROUP_RISK),
-    "cvar_95": MetricInfo("Daily CVaR 95%", "pct", GROUP_RISK),
-    "n_trades": MetricInfo("Trades", "count", GROUP_TRADING),
-    "n_buys": MetricInfo("Buys", "count", GROUP_TRADING),
-    "n_sells": MetricInfo("Sells", "count", GROUP_TRADING),
-    "n_rebalances": MetricInfo("Guardrail rebalances", "count", GROUP_TRADING),
-    "total_commission": MetricInfo("Commission paid", "money", GROUP_TRADING),
-    "turnover": MetricInfo("Turnover per year", "times", GROUP_TRADING),
-    "pct_time_in_band": MetricInfo("Time inside guardrails", "pct", GROUP_TRADING),
-    "n_skipped_min_notional": MetricInfo("Orders below minimum", "count", GROUP_TRADING),
-    "n_trimmed": MetricInfo("Orders trimmed to a guardrail", "count", GROUP_TRADING),
-    "n_blocked": MetricInfo("Orders blocked", "count", GROUP_TRADING),
-    "win_rate": MetricInfo("Win rate (sells)", "pct", GROUP_TRADING),
-    "profit_factor": MetricInfo("Profit factor", "ratio", GROUP_TRADING),
-    "dividends_gross": MetricInfo("Dividends, gross", "money", GROUP_DIVIDENDS),
-    "dividends_net": MetricInfo("Dividends, net", "money", GROUP_DIVIDENDS),
-    "withholding_tax": MetricInfo("Withholding tax", "money", GROUP_DIVIDENDS),
-    "buy_hold_return": MetricInfo("Buy-and-hold return", "pct", GROUP_BENCHMARKS),
-    "static_mix_return": MetricInfo("Static-mix return", "pct", GROUP_BENCHMARKS),
-    "excess_return_vs_buy_hold": MetricInfo("Excess vs buy-and-hold", "signed_pct", GROUP_BENCHMARKS),
-    "excess_return_vs_static_mix": MetricInfo("Excess vs static mix", "signed_pct", GROUP_BENCHMARKS),
-}
+# Labels, formats and groups come from the metric registry; re-exported for the callers that group rows.
+METRIC_INFO: dict[str, Metric] = METRICS_BY_NAME
 
 # The return and risk figures: the rows that exist for the benchmarks as well as for the strategy.
-RETURN_AND_RISK: tuple[str, ...] = tuple(name for name, info in METRIC_INFO.items() if info.group == GROUP_RISK)
+RETURN_AND_RISK: tuple[str, ...] = tuple(m.name for m in METRICS if m.benchmarked)
 
 NOT_AVAILABLE = "n/a"
 
@@ -81,9 +53,10 @@ _FORMATTERS: dict[str, Callable[[float], str]] = {
 }
 
 
-def metric_info(name: str) -> MetricInfo:
-    """Label, format and group of a metric; a metric the table does not know yet shows under its own name."""
-    return METRIC_INFO.get(name, MetricInfo(name, "number", "Other"))
+def metric_info(name: str) -> Metric:
+    """The registry entry of a metric; a name the registry does not know (a derived column such as ``score``)
+    shows under its own name, as a plain number."""
+    return METRICS_BY_NAME.get(name) or Metric(name, name, "ratio", "number", "Other", MAXIMISE, "")
 
 
 def format_metric(name: str, value: float | None) -> str:

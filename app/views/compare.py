@@ -14,18 +14,15 @@ import streamlit as st
 from app.store_access import get_store, open_store_or_report, store_errors, store_url
 from app.widgets import metric_label, show_chart
 from core.figures_analysis import normalised_equity_figure
+from core.metric_registry import SHOWN_COMPARE, shown_in
 from core.metric_table import format_metric
 from core.risk_stats import best_per_metric, config_differences, metrics_side_by_side
 from usecases.runs import rerun
 from usecases.store import RunRecord
 
 MAX_LISTED = 200  # newest runs offered for comparison
-# The metrics compared, in display order.
-COMPARED: tuple[str, ...] = (
-    "total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown", "max_drawdown_days", "calmar",
-    "var_95", "cvar_95", "n_trades", "total_commission", "turnover", "win_rate", "profit_factor",
-    "excess_return_vs_buy_hold", "excess_return_vs_static_mix",
-)
+# The metrics compared, in the registry's order.
+COMPARED: tuple[str, ...] = shown_in(SHOWN_COMPARE)
 BEST_STYLE = "background-color: rgba(46, 139, 87, 0.22); font-weight: 600"
 
 

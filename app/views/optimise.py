@@ -85,7 +85,7 @@ def default_range(name: str, base: StrategyConfig) -> dict[str, Any]:
     value = getattr(base, name)
     if kind == "bool":
         return {"values": [False, True]}
-    if kind == "str":
+    if kind == "choice":
         return {"values": [value, next(s for s in SIZINGS if s != value)]}
     if kind == "int":
         value = int(value)
@@ -108,7 +108,7 @@ def _range_inputs(name: str, base: StrategyConfig) -> ParamRange:
     """The inputs of one field, by kind; returns its range (raises ``SearchSpaceError`` for unusable inputs)."""
     kind = FIELD_KINDS[name]
     start = default_range(name, base)
-    if kind in ("bool", "str"):
+    if kind in ("bool", "choice"):
         options: list[Any] = [False, True] if kind == "bool" else list(SIZINGS)
         chosen = st.multiselect(f"{name} values", options, default=start["values"], key=_key(name, "values"),
                                 format_func=lambda v: str(v).replace("_", " "))

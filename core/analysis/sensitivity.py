@@ -130,7 +130,7 @@ def _variants(config: StrategyConfig, name: str, steps: Sequence[float]) -> list
     base = getattr(config, name)
     if kind == "bool":
         return [("flip", not base)]
-    if kind == "str":
+    if kind == "choice":
         return [(f"→ {s}", s) for s in SIZINGS if s != base] if name == "sizing" else []
     if base is None:
         return []

@@ -20,37 +20,15 @@ from typing import Any
 import numpy as np
 
 from core import kernel as K
-from core.config import _RANGES, FIELD_KINDS, SIZINGS, StrategyConfig, _range_text
+from core.config import FIELD_KINDS, SIZINGS, StrategyConfig
+from core.config_registry import CONFIG_FIELDS, KERNEL_SLOTS, config_field
 from core.engine import params_row
 from core.errors import ConfigError
 
 KINDS: tuple[str, ...] = ("float", "int", "bool", "categorical")
 
-# field -> kernel parameter column
-PARAM_COLUMNS: dict[str, int] = {
-    "initial_capital": K.P_CAPITAL,
-    "initial_stock_pct": K.P_INIT_PCT,
-    "trigger_up": K.P_TRIGGER_UP,
-    "trigger_down": K.P_TRIGGER_DOWN,
-    "sizing": K.P_SIZING,
-    "rebalance_ratio": K.P_RATIO,
-    "trade_fraction": K.P_TRADE_FRACTION,
-    "guardrail_min": K.P_GMIN,
-    "guardrail_max": K.P_GMAX,
-    "auto_rebalance": K.P_AUTO,
-    "max_trade_pct": K.P_MAX_TRADE,
-    "commission_rate": K.P_COMMISSION,
-    "commission_min": K.P_COMMISSION_MIN,
-    "slippage_bps": K.P_SLIPPAGE_BPS,
-    "min_notional": K.P_MIN_NOTIONAL,
-    "max_orders_per_day": K.P_MAX_ORDERS,
-    "fractional_shares": K.P_FRACTIONAL,
-    "allow_after_hours": K.P_AFTER_HOURS,
-    "withholding_tax_rate": K.P_TAX,
-    "dividend_pay_lag_days": K.P_PAY_LAG,
-    "risk_free_rate": K.P_RISK_FREE,
-    "periods_per_year": K.P_PERIODS,
-}
+# field -> kernel parameter column (the registry's order; core.engine checks it against the kernel's P_* slots)
+PARAM_COLUMNS: dict[str, int] = KERNEL_SLOTS
 
 # A single range may not produce more values than this (a typo such as step 1e-9 would otherwise eat the memory).
 MAX_VALUES_PER_RANGE = 1_000_000
@@ -144,7 +122,7 @@ class ParamRange:
             raise SearchSpaceError(f"{name}: the list of values is empty")
         if field_kind == "bool":
             return cls.boolean(name, vals)
-        if field_kind == "str":
+        if field_kind == "choice":
             return cls.categorical(name, vals)
         out: list[Any] = []
         for v in vals:
@@ -177,7 +155,7 @@ class ParamRange:
     def categorical(cls, name: str, values: Sequence[Any]) -> ParamRange:
         """A categorical field (``sizing``) over at least two of its categories."""
         name = cls._field(name)
-        if FIELD_KINDS[name] != "str":
+        if FIELD_KINDS[name] != "choice":
             raise SearchSpaceError(f"{name} is not a categorical parameter")
         out = [str(v).strip() for v in values]
         bad = [v for v in out if v not in SIZINGS]
@@ -222,13 +200,12 @@ class ParamRange:
 
     def column(self) -> np.ndarray:
         """The values as kernel parameter numbers (categories as codes, booleans as 0/1, ``None`` as NaN)."""
-        if self.kind == "categorical":
-            return np.array([K.SIZING_CODES[v] for v in self.values], dtype=np.float64)
-        return np.array([np.nan if v is None else float(v) for v in self.values], dtype=np.float64)
+        field = config_field(self.name)
+        return np.array([field.to_kernel(v) for v in self.values], dtype=np.float64)
 
 
 def _kind_word(field_kind: str) -> str:
-    return {"bool": "true/false", "str": "categorical"}.get(field_kind, "numeric")
+    return {"bool": "true/false", "choice": "categorical"}.get(field_kind, "numeric")
 
 
 def _plain(value: Any) -> Any:
@@ -337,16 +314,19 @@ def validate_params(params: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
     n = params.shape[0]
     failed = np.zeros(n, dtype=bool)
     messages: list[str | None] = [None] * n
-    for name, (lo, lo_incl, hi, hi_incl) in _RANGES.items():
+    for field in CONFIG_FIELDS:
+        if not field.numeric:
+            continue
+        name, bounds = field.name, field.bounds
         col = params[:, PARAM_COLUMNS[name]]
-        is_int = FIELD_KINDS[name] == "int"
-        present = ~np.isnan(col) if FIELD_KINDS[name] == "optfloat" else np.ones(n, dtype=bool)
+        is_int = field.kind == "int"
+        present = ~np.isnan(col) if field.kind == "optfloat" else np.ones(n, dtype=bool)
         with np.errstate(invalid="ignore"):
             bad = present & ~np.isfinite(col)
-            if lo is not None:
-                bad |= present & ((col < lo) if lo_incl else (col <= lo))
-            if hi is not None:
-                bad |= present & ((col > hi) if hi_incl else (col >= hi))
+            if bounds.low is not None:
+                bad |= present & ((col < bounds.low) if bounds.low_inclusive else (col <= bounds.low))
+            if bounds.high is not None:
+                bad |= present & ((col > bounds.high) if bounds.high_inclusive else (col >= bounds.high))
         new = bad & ~failed
         for i in np.flatnonzero(new).tolist():
             v = col[i]
@@ -354,7 +334,7 @@ def validate_params(params: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
             if not math.isfinite(v):
                 messages[i] = f"{name} must be a finite number, got {value!r}"
             else:
-                messages[i] = f"{name} must be in {_range_text(lo, lo_incl, hi, hi_incl)}, got {value!r}"
+                messages[i] = f"{name} must be in {bounds.text()}, got {value!r}"
         failed |= new
     gmin, gmax = params[:, K.P_GMIN], params[:, K.P_GMAX]
     new = (gmax <= gmin) & ~failed

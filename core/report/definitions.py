@@ -1,35 +1,70 @@
-"""Plain-language definitions of the metrics (docs/strategy.md §7), printed in the PDF report."""
+"""Plain-language definitions of the configuration fields and the metrics, for the PDF and the Definitions page.
+
+Derived from the metric registry (:mod:`core.metric_registry`), which the app's definitions page reads too.
+"""
 
 from __future__ import annotations
 
-METRIC_DEFINITIONS: dict[str, str] = {
-    "total_return": "Final account value divided by the initial capital, minus one.",
-    "cagr": "Compound annual growth rate: the total return annualised over the daily periods.",
-    "volatility": "Standard deviation of daily returns, annualised with the square root of periods per year.",
-    "sharpe": "Mean daily excess return over its standard deviation, annualised.",
-    "sortino": "Mean daily excess return over the downside deviation, annualised.",
-    "max_drawdown": "Largest fall of the daily account value from its running peak.",
-    "max_drawdown_days": "Longest time, in calendar days, from a peak until the value is back at it.",
-    "calmar": "CAGR divided by the absolute maximum drawdown.",
-    "var_95": "Daily value at risk: the 5th percentile of daily returns.",
-    "cvar_95": "Daily conditional value at risk: the mean of the returns at or below the VaR.",
-    "n_trades": "Executed orders after the initial purchase.",
-    "n_buys": "Executed buy orders after the initial purchase.",
-    "n_sells": "Executed sell orders.",
-    "n_rebalances": "Orders placed by the automatic guardrail rebalance.",
-    "total_commission": "Every commission paid, the initial order's included.",
-    "turnover": "Traded notional per year divided by the mean account value.",
-    "pct_time_in_band": "Share of bars whose closing stock share lies inside the guardrails.",
-    "n_skipped_min_notional": "Orders not executed because they were below the minimum order size.",
-    "n_trimmed": "Orders shrunk so that the stock share stays inside the guardrails.",
-    "n_blocked": "Orders reduced to zero (guardrail, no cash, no shares, rounding).",
-    "win_rate": "Share of sells with a positive realised profit against the average cost.",
-    "profit_factor": "Realised profits of winning sells over the losses of losing sells.",
-    "dividends_gross": "Dividends before withholding tax on the shares held at each ex-date.",
-    "dividends_net": "Dividends after withholding tax.",
-    "withholding_tax": "Tax withheld from the dividends.",
-    "buy_hold_return": "Total return of holding all capital in the stock from the first close.",
-    "static_mix_return": "Total return of the strategy's starting split, never traded.",
-    "excess_return_vs_buy_hold": "Strategy total return minus the buy-and-hold return.",
-    "excess_return_vs_static_mix": "Strategy total return minus the static-mix return.",
-}
+import pandas as pd
+
+from core.config_registry import CONFIG_FIELDS, ConfigField
+from core.metric_registry import MAXIMISE, METRICS
+
+METRIC_DEFINITIONS: dict[str, str] = {m.name: m.definition for m in METRICS}
+
+
+_UNIT_WORDS: dict[str, str] = {
+    "fraction": "percent", "ratio": "ratio", "count": "count", "money": "currency", "days": "days",
+    "times_per_year": "times a year", "bps": "basis points", "flag": "on / off", "choice": "one of",
+    "per_year": "periods a year",
+}  # fmt: skip
+
+
+def _default_text(field: ConfigField) -> str:
+    if field.default is None:
+        return "not set"
+    if field.unit == "fraction":
+        return f"{field.default * 100:g} %"
+    if field.kind == "bool":
+        return str(field.default).lower()
+    return f"{field.default:g}" if field.numeric else str(field.default)
+
+
+def _valid_text(field: ConfigField) -> str:
+    if field.kind == "choice":
+        return ", ".join(field.choices)
+    if field.kind == "bool":
+        return "true, false"
+    text = field.bounds.text()
+    return f"{text} or not set" if field.kind == "optfloat" else text
+
+
+def config_definitions() -> pd.DataFrame:
+    """Every configuration field (docs/strategy.md §3): name, label, unit, default, valid values, meaning.
+
+    Valid ranges are in the stored unit (fractions, 0.03 = 3 %), as the API and the CLI's ``--set`` take them.
+    """
+    return pd.DataFrame(
+        {
+            "Field": [f.name for f in CONFIG_FIELDS],
+            "Label": [f.label for f in CONFIG_FIELDS],
+            "Unit": [_UNIT_WORDS[f.unit] for f in CONFIG_FIELDS],
+            "Default": [_default_text(f) for f in CONFIG_FIELDS],
+            "Valid values": [_valid_text(f) for f in CONFIG_FIELDS],
+            "Meaning": [f.help for f in CONFIG_FIELDS],
+        }
+    )
+
+
+def metric_definitions() -> pd.DataFrame:
+    """Every metric (docs/strategy.md §7): name, label, group, unit, which way is better, definition."""
+    return pd.DataFrame(
+        {
+            "Metric": [m.name for m in METRICS],
+            "Label": [m.label for m in METRICS],
+            "Group": [m.group for m in METRICS],
+            "Unit": [_UNIT_WORDS[m.unit] for m in METRICS],
+            "Better": ["higher" if m.direction == MAXIMISE else "lower" for m in METRICS],
+            "Definition": [m.definition for m in METRICS],
+        }
+    )

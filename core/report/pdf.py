@@ -25,7 +25,8 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from core.figures import STYLES
-from core.metric_table import COLUMN_TITLES, format_metric, metric_info
+from core.metric_registry import SHOWN_REPORT, shown_in
+from core.metric_table import COLUMN_TITLES, RETURN_AND_RISK, format_metric, metric_info
 from core.report.context import RunReport, StudyReport
 from core.report.definitions import METRIC_DEFINITIONS
 from core.report.pdf_charts import heatmap_drawing, line_chart
@@ -35,14 +36,8 @@ from core.report.study_tables import heatmap_pivot, param_label, robustness, sen
 PageSize = Literal["a4", "letter"]
 PAGE_SIZES: dict[str, tuple[float, float]] = {"a4": A4, "letter": LETTER}
 
-KPI_METRICS: tuple[str, ...] = (
-    "total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown", "max_drawdown_days", "calmar",
-    "var_95", "cvar_95",
-)  # fmt: skip
-STRATEGY_KPIS: tuple[str, ...] = (
-    "n_trades", "n_buys", "n_sells", "n_rebalances", "total_commission", "turnover", "pct_time_in_band",
-    "win_rate", "profit_factor", "dividends_net", "excess_return_vs_buy_hold", "excess_return_vs_static_mix",
-)  # fmt: skip
+KPI_METRICS: tuple[str, ...] = RETURN_AND_RISK
+STRATEGY_KPIS: tuple[str, ...] = shown_in(SHOWN_REPORT)
 
 _styles = getSampleStyleSheet()
 TITLE = ParagraphStyle("vbl-title", parent=_styles["Title"], fontSize=17, spaceAfter=4, alignment=0)
