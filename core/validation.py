@@ -139,8 +139,9 @@ def validate_prices(
 def validate_dividends(dividends: pd.DataFrame, source: str | None = None) -> None:
     """Check a dividends frame with columns ``ex_date``, ``amount`` and optional ``pay_date``.
 
-    Raises ``DataError`` for a missing column, an unparseable or missing ex-date, an unparseable pay date, or a
-    missing, non-finite or negative amount.
+    Raises ``DataError`` for a missing column, an unparseable or missing ex-date, an unparseable pay date, a pay
+    date before its ex-date (docs/strategy.md §5.1: a dividend cannot be paid before it goes ex; the position
+    ledger refuses the same booking), or a missing, non-finite or negative amount.
     """
     where = _where(source)
     if not isinstance(dividends, pd.DataFrame):
@@ -158,6 +159,16 @@ def validate_dividends(dividends: pd.DataFrame, source: str | None = None) -> No
         pos = _first(bad)
         if pos is not None:
             raise DataError(f"{where}dividend row {pos + 1}: {col} is missing or not a date ({raw.iloc[pos]!r})")
+    if "pay_date" in dividends.columns:
+        ex = pd.to_datetime(dividends["ex_date"]).dt.normalize()
+        pay = pd.to_datetime(dividends["pay_date"]).dt.normalize()
+        pos = _first((pay < ex).to_numpy())
+        if pos is not None:
+            raise DataError(
+                f"{where}dividend row {pos + 1}: pay_date {pay.iloc[pos].date()} is before ex_date "
+                f"{ex.iloc[pos].date()}; a dividend is paid on or after its ex-date (correct the date, or leave the "
+                "pay date empty to use the configuration's dividend_pay_lag_days)"
+            )
     amount = pd.to_numeric(dividends["amount"], errors="coerce").to_numpy(dtype=float)
     pos = _first(~np.isfinite(amount))
     if pos is not None:

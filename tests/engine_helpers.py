@@ -83,6 +83,6 @@ def random_path(rng: np.random.Generator, intraday_bars: bool) -> tuple[pd.DataF
     prices = pd.DataFrame({"close": close}, index=index)
     k = int(rng.integers(0, 6))
     dates = pd.DatetimeIndex(rng.choice(index.normalize().unique(), size=k)).sort_values()
-    pays = [d + pd.Timedelta(days=int(rng.integers(-3, 30))) if rng.random() < 0.5 else pd.NaT for d in dates]
+    pays = [d + pd.Timedelta(days=max(0, int(rng.integers(-3, 30)))) if rng.random() < 0.5 else pd.NaT for d in dates]
     dividends = pd.DataFrame({"ex_date": dates, "amount": rng.uniform(0.05, 1.5, k), "pay_date": pays})
     return prices, dividends

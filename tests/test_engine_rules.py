@@ -374,7 +374,7 @@ def test_receivable_counts_in_value_but_cannot_be_spent():
 def test_dividend_edge_rules():
     divs = _divs(
         (pd.Timestamp("2024-01-02"), 5.0, pd.NaT),  # on the first bar: ignored
-        (pd.Timestamp("2024-01-04"), 1.0, pd.Timestamp("2024-01-01")),  # pay date before ex-date: paid at once
+        (pd.Timestamp("2024-01-04"), 1.0, pd.Timestamp("2024-01-04")),  # paid on its ex-date: paid at once
         (pd.Timestamp("2024-01-04"), 0.5, pd.NaT),  # same bar: same shares, anchor cut again
     )
     res = run([100, 100, 100, 100], dividends=divs, dividend_pay_lag_days=1, **NO_COSTS)
@@ -386,6 +386,14 @@ def test_dividend_edge_rules():
     assert tl["receivable"].iloc[2] == 50 * 0.5 * 0.75
     assert tl["receivable"].iloc[3] == 0.0  # the second is paid a day later
     assert tl["cash"].iloc[3] == 5000 + 50 * 1.5 * 0.75
+
+
+def test_a_pay_date_before_its_ex_date_is_refused():
+    from core.errors import DataError
+
+    divs = _divs((pd.Timestamp("2024-01-04"), 1.0, pd.Timestamp("2024-01-01")))
+    with pytest.raises(DataError, match=r"dividend row 1: pay_date 2024-01-01 is before ex_date 2024-01-04"):
+        run([100, 100, 100], dividends=divs, **NO_COSTS)
 
 
 def test_dividend_with_no_shares_still_lowers_the_anchor():

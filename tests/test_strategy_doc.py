@@ -240,7 +240,7 @@ def test_e_prime_pay_date_edge_rules():
         {
             "ex_date": [day("2024-01-02"), day("2024-01-03"), day("2024-01-03")],
             "amount": [5.0, 1.0, 0.5],
-            "pay_date": [pd.NaT, day("2024-01-01"), pd.NaT],
+            "pay_date": [pd.NaT, day("2024-01-03"), pd.NaT],
         }
     )
     cfg = StrategyConfig(commission_rate=0.0, min_notional=0.0, dividend_pay_lag_days=2)
