@@ -33,7 +33,7 @@ from core.metrics import (
 )
 from core.validation import validate_dividends, validate_prices
 
-ENGINE_VERSION = "1.0.0"
+ENGINE_VERSION = "1.0.1"  # 1.0.1: benchmarks no longer receive a dividend dated after the last bar
 METRIC_NAMES: tuple[str, ...] = K.METRIC_NAMES
 
 ACTIONS = {K.ACTION_HOLD: "HOLD", K.ACTION_BUY: "BUY", K.ACTION_SELL: "SELL", K.ACTION_SKIP: "SKIP"}
@@ -214,6 +214,10 @@ def simulate(
     n = bars.close.shape[0]
     rec = np.zeros((n, K.N_RECORD))
     div_rec = np.zeros((len(bars.div_amount), K.N_DIV_RECORD))
+    # "Never booked" until the kernel books a dividend: one dated after the last bar is never reached by the kernel's
+    # loop, and a zero here would read as "booked on bar 0" (and give the benchmarks a dividend they never had).
+    div_rec[:, K.D_BAR] = -1.0
+    div_rec[:, K.D_PAID_BAR] = -1.0
     K.run_one(
         bars.close, bars.day, bars.in_session, bars.div_ex_day, bars.div_amount, bars.div_pay_day, p, bars.n_days,
         rec, div_rec,
