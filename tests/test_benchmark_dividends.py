@@ -9,6 +9,7 @@ is never received. ``simulate`` and ``simulate_many`` must agree with the rule a
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -82,3 +83,54 @@ def test_the_dividends_table_lists_only_booked_dividends():
     res = simulate(_prices(), StrategyConfig(), DIVIDENDS)
     assert list(res.dividends["ex_date"]) == list(pd.to_datetime(["2024-01-06", "2024-01-10"]))
     assert list(res.dividends["paid"]) == [False, False]  # 01-20 and 01-13 both fall after the last bar
+
+
+def _rule_return(prices: pd.DataFrame, divs: pd.DataFrame, cfg: StrategyConfig, share: float) -> float:
+    """A benchmark's total return from the rule alone (docs/strategy.md §5.0 and §6), any commission setting."""
+    price0 = float(prices["close"].iloc[0])
+    budget = share * cfg.initial_capital
+    c, fmin = cfg.commission_rate, cfg.commission_min
+    notional = budget / (1.0 + c)
+    if c * notional < fmin:
+        notional = budget - fmin
+    shares, cash = 0.0, cfg.initial_capital
+    if budget > 0 and notional > 0:
+        if cfg.fractional_shares:
+            shares, cash = notional / price0, cfg.initial_capital - budget
+        else:
+            n = int(notional // price0)
+            while n > 0 and n * price0 + max(c * n * price0, fmin) > budget:
+                n -= 1
+            if n > 0:
+                shares, cash = float(n), cfg.initial_capital - n * price0 - max(c * n * price0, fmin)
+    days = prices.index.normalize()
+    received = sum(float(a) for e, a in zip(divs["ex_date"], divs["amount"], strict=True)
+                   if days[0] < e <= days[-1])
+    final = shares * float(prices["close"].iloc[-1]) + cash + shares * received * (1.0 - cfg.withholding_tax_rate)
+    return final / cfg.initial_capital - 1.0
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_calendars_and_costs_agree_with_the_rule(seed):
+    rng = np.random.default_rng(seed)
+    index = pd.bdate_range("2015-01-02", periods=int(rng.integers(30, 400)))
+    close = 50.0 * np.exp(np.cumsum(rng.normal(0.0, 0.02, len(index))))
+    prices = pd.DataFrame({"open": close, "high": close, "low": close, "close": close, "volume": 1e6}, index=index)
+    # Ex-dates on any calendar day (weekends too), from before the first bar to after the last.
+    k = int(rng.integers(1, 8))
+    ex = pd.DatetimeIndex(sorted(index[0] + pd.Timedelta(days=int(d))
+                                 for d in rng.integers(-10, len(index) * 7 // 5 + 20, k)))
+    pays = [e + pd.Timedelta(days=int(rng.integers(0, 60))) if rng.random() < 0.5 else pd.NaT for e in ex]
+    divs = pd.DataFrame({"ex_date": ex, "amount": rng.uniform(0.1, 2.0, k), "pay_date": pays})
+    cfg = StrategyConfig(
+        initial_stock_pct=float(rng.uniform(0.0, 1.0)), commission_rate=float(rng.choice([0.0, 0.001, 0.01])),
+        commission_min=float(rng.choice([0.0, 5.0])), fractional_shares=bool(rng.random() < 0.5),
+        withholding_tax_rate=float(rng.choice([0.0, 0.3, 1.0])), slippage_bps=float(rng.choice([0.0, 10.0])),
+        guardrail_min=0.0, guardrail_max=1.0,
+    )
+    bh, mix = _rule_return(prices, divs, cfg, 1.0), _rule_return(prices, divs, cfg, cfg.initial_stock_pct)
+    res = simulate(prices, cfg, divs)
+    table = simulate_many(prices, [cfg], divs)
+    for got in (res.metrics, table.iloc[0]):
+        assert got["buy_hold_return"] == pytest.approx(bh, rel=1e-11, abs=1e-12)
+        assert got["static_mix_return"] == pytest.approx(mix, rel=1e-11, abs=1e-12)
