@@ -7,7 +7,7 @@ Which cards a backtest shows, and how their numbers read, is decided by the pure
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
@@ -63,23 +63,44 @@ def render_problem(what: str, error: Exception, todo: str = "") -> None:
 # --- charts and exports ---------------------------------------------------------------------------------------------
 
 
-def show_chart(fig: Any, key: str, **options: Any) -> Any:
-    """Draw a Plotly figure full width with the project's toolbar (its camera button saves a 2x PNG), followed by
-    server-side PNG and SVG downloads. ``options`` go to ``st.plotly_chart`` (e.g. ``on_select``)."""
+@dataclass(frozen=True)
+class ChartAudit:
+    """What a chart image download writes to the audit log besides its format, chart key and title: the entity it
+    belongs to (a chart of its own by default, or e.g. a run) and any further details."""
+
+    entity: str = "chart"
+    entity_id: Any = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+def show_chart(
+    fig: Any, key: str, *, file_stem: str | None = None, audit: ChartAudit | None = None, **options: Any
+) -> Any:
+    """Draw a Plotly figure full width in its own theme (:mod:`core.theme`, not Streamlit's, so the page shows what
+    the PNG, SVG and PDF show) with the project's toolbar, followed by :func:`image_downloads`.
+
+    ``file_stem`` names the downloaded files (default ``key``); ``options`` go to ``st.plotly_chart`` (e.g.
+    ``on_select``).
+    """
     from core.report.images import PLOTLY_TOOLBAR_CONFIG
 
-    event = st.plotly_chart(fig, key=key, config=PLOTLY_TOOLBAR_CONFIG, **options)
-    image_downloads(fig, key)
+    toolbar = PLOTLY_TOOLBAR_CONFIG["toImageButtonOptions"]
+    config = {**PLOTLY_TOOLBAR_CONFIG, "toImageButtonOptions": {**toolbar, "filename": file_stem or key}}
+    options.setdefault("theme", None)
+    event = st.plotly_chart(fig, key=key, config=config, **options)
+    image_downloads(fig, key, file_stem=file_stem, audit=audit)
     return event
 
 
-def image_downloads(fig: Any, key: str) -> None:
-    """PNG (scale 2) and SVG buttons for ``fig``, rendered server side by kaleido only when clicked.
+def image_downloads(fig: Any, key: str, *, file_stem: str | None = None, audit: ChartAudit | None = None) -> None:
+    """The app's one chart-image widget: a PNG and an SVG button for ``fig``, rendered server side by
+    :func:`core.report.images.figure_image` (the theme's size and scale) only when clicked.
 
     Rendering waits for the headless browser, so it happens in the download itself (lazy data), never while the
-    page draws; each download is written to the audit log.
+    page draws; each download is written to the audit log (``audit`` says as what).
     """
     from app.store_access import get_store
+    from core.report.images import IMAGE_FORMATS, IMAGE_MIME
     from usecases.store import StoreError
 
     try:
@@ -87,13 +108,12 @@ def image_downloads(fig: Any, key: str) -> None:
     except StoreError:  # the page shows the store problem elsewhere; images still download
         store = None
     title = getattr(getattr(getattr(fig, "layout", None), "title", None), "text", None) or key
-    png, svg = st.columns(2)
-    for column, fmt in ((png, "png"), (svg, "svg")):
+    for column, fmt in zip(st.columns(len(IMAGE_FORMATS)), IMAGE_FORMATS, strict=True):
         column.download_button(
             fmt.upper(),
-            data=_lazy_image(fig, fmt, store, key, title),
-            file_name=f"{key}.{fmt}",
-            mime="image/png" if fmt == "png" else "image/svg+xml",
+            data=_lazy_image(fig, fmt, store, key, title, audit),
+            file_name=f"{file_stem or key}.{fmt}",
+            mime=IMAGE_MIME[fmt],
             key=f"{key}_download_{fmt}",
             icon=":material/image:",
             on_click="ignore",
@@ -101,12 +121,15 @@ def image_downloads(fig: Any, key: str) -> None:
         )
 
 
-def _lazy_image(fig: Any, fmt: str, store: Any, key: str, title: str) -> Any:
+def _lazy_image(fig: Any, fmt: str, store: Any, key: str, title: str, audit: ChartAudit | None = None) -> Any:
+    audit = audit or ChartAudit()
+
     def build() -> bytes:
         from core.report.images import figure_image
 
-        data = figure_image(fig, fmt, scale=2) if fmt == "png" else figure_image(fig, fmt)
-        record_export(store, "chart", None, {"format": fmt, "chart": key, "title": title})
+        data = figure_image(fig, fmt)  # type: ignore[arg-type]
+        record_export(store, audit.entity, audit.entity_id,
+                      {"format": fmt, "chart": key, "title": title, **audit.details})
         return data
 
     return build

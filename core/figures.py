@@ -2,36 +2,25 @@
 
 Every figure shows the strategy next to its two benchmarks (docs/strategy.md §6): buy-and-hold (all capital in the
 stock) and the static mix (the strategy's own starting split, never traded). Colours and names are fixed here so the
-three lines look the same on every page.
+three lines look the same on every page; every colour, font and layout default comes from :mod:`core.theme`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from core.metrics import drawdown_series
+from core.theme import COLORS, EVENT_COLORS, HEATMAP_COLORSCALE, LAYOUT, SERIES, STRATEGY, SeriesStyle, apply_theme
+from core.theme import series_style as _style
 
-
-@dataclass(frozen=True)
-class SeriesStyle:
-    """Name and line style of one series across all figures."""
-
-    name: str
-    color: str
-    dash: str
-    width: float
-
-
-STRATEGY = "strategy"
-STYLES: dict[str, SeriesStyle] = {
-    STRATEGY: SeriesStyle("Strategy", "#1f5fbf", "solid", 2.2),
-    "buy_and_hold": SeriesStyle("Buy & hold", "#7f8a99", "solid", 1.4),
-    "static_mix": SeriesStyle("Static mix", "#e07b39", "dot", 1.6),
-}
+# The series' names and styles live in the theme; kept here under their old names for the report modules.
+STYLES: dict[str, SeriesStyle] = SERIES
+BAND_COLOR = COLORS.band
+BUY_COLOR = COLORS.buy
+SELL_COLOR = COLORS.sell
 
 
 def _lines(equity: pd.Series, benchmarks: pd.DataFrame | None) -> dict[str, pd.Series]:
@@ -43,21 +32,9 @@ def _lines(equity: pd.Series, benchmarks: pd.DataFrame | None) -> dict[str, pd.S
     return lines
 
 
-def _style(key: str) -> SeriesStyle:
-    return STYLES.get(key, SeriesStyle(key.replace("_", " ").capitalize(), "#444444", "dash", 1.2))
-
-
 def _layout(fig: go.Figure, *, height: int, yaxis: dict) -> go.Figure:
-    fig.update_layout(
-        template="plotly_white",
-        height=height,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        hovermode="x unified",
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0.0},
-        yaxis=yaxis,
-        xaxis={"title": None},
-    )
-    return fig
+    """The theme, a unified hover over the time axis and the value axis ``yaxis``."""
+    return apply_theme(fig, height=height, hovermode=LAYOUT.hovermode, yaxis=yaxis, xaxis={"title": None})
 
 
 def equity_figure(equity: pd.Series, benchmarks: pd.DataFrame | None = None, *, log_scale: bool = False) -> go.Figure:
@@ -80,7 +57,7 @@ def equity_figure(equity: pd.Series, benchmarks: pd.DataFrame | None = None, *, 
                 y=series.to_numpy(dtype=float),
                 name=style.name,
                 mode="lines",
-                line={"color": style.color, "dash": style.dash, "width": style.width},
+                line=style.line(),
                 hovertemplate="%{y:,.2f}",
             )
         )
@@ -105,8 +82,9 @@ def drawdown_figure(equity: pd.Series, benchmarks: pd.DataFrame | None = None) -
                 y=drawdown_series(series.to_numpy(dtype=float)),
                 name=style.name,
                 mode="lines",
-                line={"color": style.color, "dash": style.dash, "width": style.width},
+                line=style.line(),
                 fill="tozeroy" if key == STRATEGY else None,
+                fillcolor=COLORS.drawdown_fill if key == STRATEGY else None,
                 hovertemplate="%{y:.2%}",
             )
         )
@@ -114,10 +92,6 @@ def drawdown_figure(equity: pd.Series, benchmarks: pd.DataFrame | None = None) -
 
 
 # --- run charts for the reports and the app -----------------------------------------------------------------------
-
-BAND_COLOR = "rgba(31, 95, 191, 0.08)"
-BUY_COLOR = "#2e8b57"
-SELL_COLOR = "#c0392b"
 
 
 def stock_share_figure(asset_pct: pd.Series, guardrail_min: float, guardrail_max: float) -> go.Figure:
@@ -129,7 +103,7 @@ def stock_share_figure(asset_pct: pd.Series, guardrail_min: float, guardrail_max
         guardrail_max: upper bound of the band (fraction).
     """
     fig = go.Figure()
-    fig.add_hrect(y0=guardrail_min, y1=guardrail_max, fillcolor=BAND_COLOR, line_width=0, layer="below")
+    fig.add_hrect(y0=guardrail_min, y1=guardrail_max, fillcolor=COLORS.band, line_width=0, layer="below")
     # labels outside the band (below the floor, above the ceiling) so they never sit on the line
     for bound, label, where in (
         (guardrail_min, "Guardrail min", "bottom left"),
@@ -137,11 +111,11 @@ def stock_share_figure(asset_pct: pd.Series, guardrail_min: float, guardrail_max
     ):
         fig.add_hline(
             y=bound,
-            line={"color": SELL_COLOR, "dash": "dash", "width": 1},
+            line={"color": COLORS.guardrail_line, "dash": "dash", "width": 1},
             annotation_text=f"{label} {bound:.0%}",
             annotation_position=where,
         )
-    style = STYLES[STRATEGY]
+    style = SERIES[STRATEGY]
     fig.add_trace(
         go.Scatter(
             x=asset_pct.index,
@@ -169,7 +143,7 @@ def price_anchor_figure(timeline: pd.DataFrame, trades: pd.DataFrame | None = No
             y=timeline["price"].to_numpy(dtype=float),
             name="Price",
             mode="lines",
-            line={"color": "#222222", "width": 1.4},
+            line={"color": COLORS.price, "width": 1.4},
             hovertemplate="%{y:,.2f}",
         )
     )
@@ -179,7 +153,7 @@ def price_anchor_figure(timeline: pd.DataFrame, trades: pd.DataFrame | None = No
             y=timeline["anchor"].to_numpy(dtype=float),
             name="Anchor",
             mode="lines",
-            line={"color": STYLES[STRATEGY].color, "width": 1.2, "shape": "hv"},
+            line={"color": COLORS.anchor, "width": 1.2, "shape": "hv"},
             hovertemplate="%{y:,.2f}",
         )
     )
@@ -191,14 +165,14 @@ def price_anchor_figure(timeline: pd.DataFrame, trades: pd.DataFrame | None = No
                 y=timeline[column].to_numpy(dtype=float),
                 name=label,
                 mode="lines",
-                line={"color": "#9aa5b1", "width": 0.8, "dash": "dot", "shape": "hv"},
+                line={"color": COLORS.trigger, "width": 0.8, "dash": "dot", "shape": "hv"},
                 fill="tonexty" if column == "sell_trigger_price" else None,
-                fillcolor=BAND_COLOR,
+                fillcolor=COLORS.band,
                 hovertemplate="%{y:,.2f}",
             )
         )
     if trades is not None and len(trades):
-        for side, symbol, color in (("BUY", "triangle-up", BUY_COLOR), ("SELL", "triangle-down", SELL_COLOR)):
+        for side, symbol, color in (("BUY", "triangle-up", COLORS.buy), ("SELL", "triangle-down", COLORS.sell)):
             rows = trades[trades["side"] == side]
             if len(rows):
                 fig.add_trace(
@@ -207,7 +181,7 @@ def price_anchor_figure(timeline: pd.DataFrame, trades: pd.DataFrame | None = No
                         y=rows["price"].to_numpy(dtype=float),
                         name=side.capitalize() + "s",
                         mode="markers",
-                        marker={"symbol": symbol, "color": color, "size": 7},
+                        marker={"symbol": symbol, "color": color, "size": LAYOUT.marker_size},
                         # the engine's plain-language reason, so hovering a marker says why the order was placed
                         customdata=rows["reason"].astype(str).to_numpy() if "reason" in rows else None,
                         hovertemplate="%{y:,.2f}<br>%{customdata}" if "reason" in rows else "%{y:,.2f}",
@@ -225,19 +199,17 @@ def heatmap_figure(
             z=pivot.to_numpy(dtype=float),
             x=[str(c) for c in pivot.columns],
             y=[str(i) for i in pivot.index],
-            colorscale="RdYlGn",
+            colorscale=HEATMAP_COLORSCALE,
             colorbar={"title": metric},
             hovertemplate=f"{x_label} %{{x}}<br>{y_label} %{{y}}<br>{metric} %{{z:.4g}}<extra></extra>",
         )
     )
-    fig.update_layout(
-        template="plotly_white",
+    return apply_theme(
+        fig,
         height=460,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
         xaxis={"title": x_label, "type": "category"},
         yaxis={"title": y_label, "type": "category"},
     )
-    return fig
 
 
 # --- data and event charts for the app ----------------------------------------------------------------------------
@@ -269,49 +241,38 @@ def candlestick_figure(prices: pd.DataFrame, *, title: str = "") -> go.Figure:
                 low=prices["low"],
                 close=prices["close"],
                 name="Price",
-                increasing_line_color=BUY_COLOR,
-                decreasing_line_color=SELL_COLOR,
+                increasing_line_color=COLORS.buy,
+                decreasing_line_color=COLORS.sell,
             ),
             row=1,
             col=1,
         )
     else:
         fig.add_trace(
-            go.Scatter(x=prices.index, y=prices["close"], name="Close", mode="lines", line={"color": "#222222"}),
+            go.Scatter(x=prices.index, y=prices["close"], name="Close", mode="lines", line={"color": COLORS.price}),
             row=1,
             col=1,
         )
     if has_volume:
         fig.add_trace(
             go.Bar(
-                x=prices.index, y=prices["volume"], name="Volume", marker_color="#9aa5b1", hovertemplate="%{y:,.0f}"
+                x=prices.index, y=prices["volume"], name="Volume", marker_color=COLORS.volume, hovertemplate="%{y:,.0f}"
             ),
             row=2,
             col=1,
         )
         fig.update_yaxes(title_text="Volume", row=2, col=1)
-    fig.update_layout(
-        template="plotly_white",
+    apply_theme(
+        fig,
         height=480,
-        margin={"l": 10, "r": 10, "t": 40 if title else 30, "b": 10},
+        margin=(LAYOUT.margin_titled if title else LAYOUT.margin).plotly(),
         title=title or None,
-        hovermode="x unified",
+        hovermode=LAYOUT.hovermode,
         showlegend=False,
         xaxis_rangeslider_visible=False,
     )
     fig.update_yaxes(title_text="Price", row=1, col=1)
     return fig
-
-
-EVENT_COLORS: dict[str, str] = {
-    "order_filled": BUY_COLOR,
-    "threshold_crossed": STYLES[STRATEGY].color,
-    "order_trimmed_guardrail": "#e07b39",
-    "order_rejected_min": "#7f8a99",
-    "order_blocked": SELL_COLOR,
-    "auto_guardrail_rebalance": "#8e44ad",
-    "daily_cap_reached": "#b7950b",
-}
 
 
 def event_timeline_figure(events: pd.DataFrame) -> go.Figure:
@@ -329,22 +290,21 @@ def event_timeline_figure(events: pd.DataFrame) -> go.Figure:
                 y=[kind.replace("_", " ")] * len(rows),
                 name=kind.replace("_", " "),
                 mode="markers",
-                marker={"color": EVENT_COLORS.get(kind, "#444444"), "size": 7, "symbol": "line-ns-open"},
+                marker={"color": EVENT_COLORS.get(kind, COLORS.neutral), "size": LAYOUT.marker_size,
+                        "symbol": "line-ns-open"},
                 customdata=rows["message"].astype(str).to_numpy(),
                 hovertemplate="%{x}<br>%{customdata}<extra></extra>",
             )
         )
     height = max(220, 60 + 36 * events["type"].nunique()) if len(events) else 220
-    fig.update_layout(
-        template="plotly_white",
+    return apply_theme(
+        fig,
         height=height,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
         hovermode="closest",
         showlegend=False,
         yaxis={"type": "category", "title": None},
         xaxis={"title": None},
     )
-    return fig
 
 
 RUN_CHARTS: tuple[str, ...] = ("equity", "drawdown", "stock_share", "price_anchor")

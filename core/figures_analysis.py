@@ -1,8 +1,8 @@
 """Plotly figures of the analysis pages (robustness, trades, risk, regimes, compare): pure functions, data in and a
 figure out, no Streamlit, so reports and tests can use them too.
 
-The look (white template, margins, horizontal legend on top, series colours) is :mod:`core.figures`' so that the
-analysis charts read like the Backtest page's.
+The look (template, font, margins, horizontal legend on top, series colours) is :mod:`core.theme`'s, like every
+other chart's, so that the analysis charts read like the Backtest page's.
 """
 
 from __future__ import annotations
@@ -13,21 +13,23 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.figures import BUY_COLOR, SELL_COLOR, STRATEGY, STYLES, _layout
+from core.figures import _layout
+from core.theme import (
+    COLORS,
+    FAN_BANDS,
+    HEATMAP_COLORSCALE,
+    PALETTE,
+    REGIME_COLORS,
+    REGIME_SWATCH_ALPHA,
+    SERIES,
+    STRATEGY,
+    apply_theme,
+    rgba,
+)
 
-STRATEGY_COLOR = STYLES[STRATEGY].color
-BENCH_COLOR = STYLES["buy_and_hold"].color
-TRAIN_COLOR = "#9aa5b1"
-# Regime shading: light enough that the price line stays readable on top.
-REGIME_COLORS: dict[str, str] = {
-    "bull": "rgba(46, 139, 87, 0.14)",
-    "bear": "rgba(192, 57, 43, 0.14)",
-    "sideways": "rgba(127, 138, 153, 0.10)",
-    "high": "rgba(224, 123, 57, 0.16)",
-    "low": "rgba(31, 95, 191, 0.07)",
-}
-# A qualitative palette for several runs on one chart (the strategy blue first).
-PALETTE: tuple[str, ...] = ("#1f5fbf", "#e07b39", "#2e8b57", "#c0392b", "#8e44ad", "#7f8a99", "#d4a017", "#17a2b8")
+STRATEGY_COLOR = COLORS.strategy
+BENCH_COLOR = COLORS.buy_and_hold
+TRAIN_COLOR = COLORS.train
 
 
 # --- robustness ---------------------------------------------------------------------------------------------------
@@ -62,11 +64,11 @@ def stitched_equity_figure(equity: pd.Series, buy_and_hold: pd.Series) -> go.Fig
     """The walk-forward's stitched out-of-sample equity beside buy-and-hold stitched the same way."""
     fig = go.Figure()
     for series, key, name in ((equity, STRATEGY, "Out-of-sample strategy"), (buy_and_hold, "buy_and_hold", None)):
-        style = STYLES[key]
+        style = SERIES[key]
         fig.add_trace(
             go.Scatter(
                 x=series.index, y=series.to_numpy(dtype=float), name=name or style.name, mode="lines",
-                line={"color": style.color, "dash": style.dash, "width": style.width}, hovertemplate="%{y:,.2f}",
+                line=style.line(), hovertemplate="%{y:,.2f}",
             )
         )
     return _layout(fig, height=360, yaxis={"title": "Account value", "tickformat": ",.0f"})
@@ -79,12 +81,12 @@ def fan_figure(paths: pd.DataFrame, actual: pd.Series, *, title: str = "Price") 
     q = np.nanpercentile(values, [5, 25, 50, 75, 95], axis=1)
     x = paths.index
     fig = go.Figure()
-    for lo, hi, name, alpha in ((0, 4, "5–95 % of paths", 0.12), (1, 3, "25–75 % of paths", 0.25)):
+    for lo, hi, name, alpha in FAN_BANDS:
         fig.add_trace(go.Scatter(x=x, y=q[hi], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"))
         fig.add_trace(
             go.Scatter(
                 x=x, y=q[lo], mode="lines", line={"width": 0}, fill="tonexty", name=name,
-                fillcolor=f"rgba(31, 95, 191, {alpha})", hoverinfo="skip",
+                fillcolor=rgba(STRATEGY_COLOR, alpha), hoverinfo="skip",
             )
         )
     fig.add_trace(
@@ -93,7 +95,7 @@ def fan_figure(paths: pd.DataFrame, actual: pd.Series, *, title: str = "Price") 
     )
     fig.add_trace(
         go.Scatter(x=actual.index, y=actual.to_numpy(dtype=float), mode="lines", name="Real history",
-                   line={"color": "#222222", "width": 1.4}, hovertemplate="%{y:,.2f}")
+                   line={"color": COLORS.reference, "width": 1.4}, hovertemplate="%{y:,.2f}")
     )
     # dtick "D2": log-axis labels at 2 and 5 of each decade only, readable on a phone
     return _layout(fig, height=380, yaxis={"title": title, "type": "log", "tickformat": ",.0f", "dtick": "D2"})
@@ -114,7 +116,8 @@ def distribution_figure(
     for i, (name, x) in enumerate(lines.items()):
         if np.isfinite(x):
             fig.add_vline(
-                x=x, line={"color": SELL_COLOR if i else "#222222", "dash": "dash" if i else "solid", "width": 1.5},
+                x=x, line={"color": COLORS.marker if i else COLORS.reference, "dash": "dash" if i else "solid",
+                           "width": 1.5},
                 annotation_text=name, annotation_position="top left" if i % 2 else "top right",
             )
     fig = _layout(fig, height=300, yaxis={"title": "Count"})
@@ -131,7 +134,7 @@ def pnl_figure(sells: pd.DataFrame) -> go.Figure:
     pnl = sells["pnl"].to_numpy(dtype=float)
     fig = go.Figure(
         go.Bar(
-            x=sells["timestamp"], y=pnl, marker_color=np.where(pnl >= 0, BUY_COLOR, SELL_COLOR), name="Realised P&L",
+            x=sells["timestamp"], y=pnl, marker_color=np.where(pnl >= 0, COLORS.buy, COLORS.sell), name="Realised P&L",
             hovertemplate="%{x|%Y-%m-%d}: %{y:,.2f}<extra></extra>",
         )
     )
@@ -151,7 +154,7 @@ def histogram_figure(values: pd.Series | np.ndarray, *, label: str, tickformat: 
 def side_counts_figure(table: pd.DataFrame) -> go.Figure:
     """Stacked buy and sell counts per row of ``table`` (columns ``BUY`` and ``SELL``), e.g. per month/weekday."""
     fig = go.Figure()
-    for side, color, name in (("BUY", BUY_COLOR, "Buys"), ("SELL", SELL_COLOR, "Sells")):
+    for side, color, name in (("BUY", COLORS.buy, "Buys"), ("SELL", COLORS.sell, "Sells")):
         fig.add_trace(go.Bar(x=[str(i) for i in table.index], y=table[side], name=name, marker_color=color))
     fig.update_layout(barmode="stack")
     fig = _layout(fig, height=280, yaxis={"title": "Orders"})
@@ -188,7 +191,7 @@ def rolling_figure(frame: pd.DataFrame, *, title: str, tickformat: str = ".2f", 
             )
         )
     if zero_line:
-        fig.add_hline(y=0, line={"color": "#bbbbbb", "width": 1})
+        fig.add_hline(y=0, line={"color": COLORS.zero_line, "width": 1})
     return _layout(fig, height=300, yaxis={"title": title, "tickformat": tickformat})
 
 
@@ -211,14 +214,12 @@ def monthly_heatmap_figure(table: pd.DataFrame) -> go.Figure:
     fig = go.Figure(
         go.Heatmap(
             z=z, x=[month_names[int(m) - 1] for m in months], y=[str(y) for y in table.index], text=text,
-            texttemplate="%{text}", colorscale="RdYlGn", zmid=0.0, zmin=-bound, zmax=bound,
+            texttemplate="%{text}", colorscale=HEATMAP_COLORSCALE, zmid=0.0, zmin=-bound, zmax=bound,
             colorbar={"tickformat": ".0%"}, hovertemplate="%{y} %{x}: %{z:.2%}<extra></extra>",
         )
     )
-    fig.update_layout(template="plotly_white", height=max(260, 26 * len(table) + 80),
-                      margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      xaxis={"type": "category", "side": "top"}, yaxis={"type": "category", "autorange": "reversed"})
-    return fig
+    return apply_theme(fig, height=max(260, 26 * len(table) + 80), xaxis={"type": "category", "side": "top"},
+                       yaxis={"type": "category", "autorange": "reversed"})
 
 
 # --- regimes ------------------------------------------------------------------------------------------------------
@@ -235,9 +236,9 @@ def regime_runs(labels: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp, str
     return [(index[s], index[e], str(values[s])) for s, e in zip(starts, ends, strict=True)]
 
 
-def _opaque(rgba: str, alpha: float = 0.5) -> str:
-    """``rgba`` with its alpha replaced, for a legend swatch that reads better than the faint shade itself."""
-    return rgba.rsplit(",", 1)[0] + f", {alpha})"
+def _opaque(color: str, alpha: float = REGIME_SWATCH_ALPHA) -> str:
+    """``color`` with its alpha replaced, for a legend swatch that reads better than the faint shade itself."""
+    return rgba(color, alpha)
 
 
 def regime_price_figure(labels: pd.DataFrame, column: str = "trend") -> go.Figure:
@@ -245,17 +246,17 @@ def regime_price_figure(labels: pd.DataFrame, column: str = "trend") -> go.Figur
     :func:`core.analysis.label_regimes`' frame); the legend names the shades."""
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=labels.index, y=labels["close"].to_numpy(dtype=float), mode="lines", name="Close",
-                             line={"color": "#222222", "width": 1.3}, hovertemplate="%{y:,.2f}"))
+                             line={"color": COLORS.price, "width": 1.3}, hovertemplate="%{y:,.2f}"))
     runs = regime_runs(labels[column])
     # One layout update with every shade: add_vrect re-validates the layout per call, seconds for 200 stretches.
     shapes = [
         {"type": "rect", "xref": "x", "yref": "paper", "x0": start, "x1": end, "y0": 0, "y1": 1, "line": {"width": 0},
-         "fillcolor": REGIME_COLORS.get(label, "rgba(0, 0, 0, 0.05)"), "layer": "below"}
+         "fillcolor": REGIME_COLORS.get(label, COLORS.regime_other), "layer": "below"}
         for start, end, label in runs
     ]
     fig.update_layout(shapes=shapes)
     for label in dict.fromkeys(label for _, _, label in runs):  # legend entries for the shades, in first-seen order
-        color = _opaque(REGIME_COLORS.get(label, "rgba(0, 0, 0, 0.05)"))
+        color = _opaque(REGIME_COLORS.get(label, COLORS.regime_other))
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=label.capitalize(),
                                  marker={"size": 12, "symbol": "square", "color": color}))
     fig = _layout(fig, height=380, yaxis={"title": "Close", "tickformat": ",.2f"})
@@ -268,7 +269,7 @@ def regime_returns_figure(metrics: pd.DataFrame, value: str = "return") -> go.Fi
     one dimension; ``value`` one of return, cagr, volatility, sharpe, max_drawdown)."""
     fig = go.Figure()
     for prefix, key in (("strategy", STRATEGY), ("buy_hold", "buy_and_hold")):
-        style = STYLES[key]
+        style = SERIES[key]
         fig.add_trace(go.Bar(x=metrics["regime"], y=metrics[f"{prefix}_{value}"], name=style.name,
                              marker_color=style.color))
     fig.update_layout(barmode="group")

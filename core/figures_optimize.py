@@ -4,7 +4,7 @@ sensitivity lines. Pure functions, data in and a figure out, no Streamlit, so re
 The data come from :mod:`core.analysis` (``heatmap``, ``surface``, ``parallel_coordinates``,
 ``sensitivity_from_trials``); :func:`study_trials` turns a stored trials table into the shape those functions read,
 and :func:`heatmap_view` adds, per cell, the trial that stands for it (hover text and click target). The look is
-:mod:`core.figures`' so that these charts read like the Backtest page's.
+:mod:`core.theme`'s, like every other chart's, so that these charts read like the Backtest page's.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ import plotly.graph_objects as go
 from core.analysis import ParallelCoordinates, SensitivityResult, SurfaceData, direction, heatmap
 from core.config import StrategyConfig
 from core.engine import METRIC_NAMES
-from core.figures import STRATEGY, STYLES, _layout
+from core.figures import _layout
 from core.metric_table import metric_info
+from core.theme import COLORS, FONTS, HEATMAP_COLORSCALE, LAYOUT, PALETTE, apply_theme
 
 # Above this many cells the click layer is drawn with WebGL: an SVG marker per cell makes the browser sluggish.
 WEBGL_CELLS = 2_500
-COLORSCALE = "RdYlGn"
-PALETTE: tuple[str, ...] = ("#1f5fbf", "#e07b39", "#2e8b57", "#c0392b", "#8e44ad", "#7f8a99", "#d4a017", "#17a2b8")
+COLORSCALE = HEATMAP_COLORSCALE
 HOVER_PER_LINE = 3
 HEATMAP_CURVE = 1  # curve number of the click layer in :func:`study_heatmap_figure` (trace 0 is the colour grid)
 
@@ -139,7 +139,7 @@ def study_heatmap_figure(view: HeatmapView, metrics: Sequence[str] = METRIC_NAME
             x=_axis_text(cells[view.x]),
             y=_axis_text(cells[view.y]),
             mode="markers",
-            marker={"size": 14, "symbol": "square", "opacity": 0.0,
+            marker={"size": LAYOUT.cell_marker_size, "symbol": "square", "opacity": 0.0,
                     "color": cells["value"].to_numpy(dtype=float)},
             customdata=custom,
             hovertemplate="<br>".join(lines) + "<extra></extra>",
@@ -147,17 +147,15 @@ def study_heatmap_figure(view: HeatmapView, metrics: Sequence[str] = METRIC_NAME
             name="cells",
         )
     )
-    fig.update_layout(
-        template="plotly_white",
+    return apply_theme(
+        fig,
         height=480,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
         xaxis={"title": view.x, "type": "category", "categoryarray": _axis_text(grid.columns)},
         yaxis={"title": view.y, "type": "category", "categoryarray": _axis_text(grid.index)},
-        hoverlabel={"font": {"size": 11}},
+        hoverlabel={"font": {"size": FONTS.hover_size}},
         clickmode="event+select",
         dragmode=False,
     )
-    return fig
 
 
 def surface_figure(data: SurfaceData, agg: str = "") -> go.Figure:
@@ -180,14 +178,13 @@ def surface_figure(data: SurfaceData, agg: str = "") -> go.Figure:
             hovertemplate=f"{data.x_name} %{{x}}<br>{data.y_name} %{{y}}<br>{title} %{{z:.4g}}<extra></extra>",
         )
     )
-    fig.update_layout(
-        template="plotly_white",
+    return apply_theme(
+        fig,
         height=520,
-        margin={"l": 0, "r": 0, "t": 30, "b": 0},
+        margin=LAYOUT.margin_3d.plotly(),
         scene={"xaxis": {"title": data.x_name, **x_ticks}, "yaxis": {"title": data.y_name, **y_ticks},
                "zaxis": {"title": title}},
     )
-    return fig
 
 
 def parallel_coordinates_figure(data: ParallelCoordinates) -> go.Figure:
@@ -209,8 +206,7 @@ def parallel_coordinates_figure(data: ParallelCoordinates) -> go.Figure:
             dimensions=dimensions,
         )
     )
-    fig.update_layout(template="plotly_white", height=420, margin={"l": 60, "r": 40, "t": 50, "b": 20})
-    return fig
+    return apply_theme(fig, height=420, margin=LAYOUT.margin_parcoords.plotly())
 
 
 def sensitivity_figure(result: SensitivityResult) -> go.Figure:
@@ -233,7 +229,7 @@ def sensitivity_figure(result: SensitivityResult) -> go.Figure:
                 hovertemplate=f"{name} %{{customdata}}<br>{_label(result.metric)} %{{y:.4g}}<extra></extra>",
             )
         )
-    fig.add_hline(y=result.base_value, line={"color": STYLES[STRATEGY].color, "dash": "dot", "width": 1})
+    fig.add_hline(y=result.base_value, line={"color": COLORS.strategy, "dash": "dot", "width": 1})
     _layout(fig, height=380, yaxis={"title": _label(result.metric)})
     fig.update_layout(hovermode="closest", xaxis={"title": "grid steps from the chosen configuration", "dtick": 1})
     return fig

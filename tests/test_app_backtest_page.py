@@ -169,27 +169,39 @@ def test_event_timeline_switches_between_trades_and_all_evaluations():
 
 
 def test_chart_images_are_rendered_only_on_request_and_audited(monkeypatch):
+    """Each chart's own PNG/SVG buttons are the page's only image path: rendered when clicked, audited as the run."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
     calls: list[str] = []
 
     def fake_image(fig, fmt="png", **kwargs):  # no headless browser in unit tests
         calls.append(fmt)
         return f"<{fmt}>".encode()
 
+    deferred: dict[str, tuple] = {}  # file name -> (the download's callable, mime type)
+    add_deferred = MediaFileManager.add_deferred
+
+    def spy(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        deferred[file_name] = (data_callable, mimetype)
+        return add_deferred(self, data_callable, mimetype, coordinates, file_name, **kwargs)
+
     monkeypatch.setattr("core.report.images.figure_image", fake_image)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", spy)
     at = open_backtest()
     assert calls == []  # drawing the page renders no image
     with Store() as store:
         assert store.list_audit(action="export") == []  # nor any lazily built export
-    at.selectbox(key="export_chart").set_value("drawdown")
-    at.button(key="export_prepare_images").click().run()
-    assert not at.exception and not at.error
-    assert calls == ["png", "svg"]
-    labels = [b.proto.label for b in at.get("download_button")]
-    assert labels[-2:] == ["Download PNG", "Download SVG"]
-    at.get("download_button")[-2].click().run()  # its on_click writes the audit line
+    assert "export_chart" not in [s.key for s in at.selectbox]  # no second "prepare images" path
+    assert not [b for b in at.button if b.key == "export_prepare_images"]
+    images = sorted(name for name in deferred if name.endswith((".png", ".svg")))
+    assert images == sorted(f"GOOG_backtest_{chart}.{fmt}" for chart in backtest.CHARTS for fmt in ("png", "svg"))
+    build, mime = deferred["GOOG_backtest_drawdown.png"]
+    assert mime == "image/png"
+    assert build() == b"<png>" and calls == ["png"]
     with Store() as store:
         entry = store.list_audit(action="export", limit=1)[0]
     assert (entry.entity, entry.details["format"], entry.details["chart"]) == ("run", "png", "drawdown")
+    assert entry.details["page"] == "backtest"
 
 
 def test_a_dataset_that_cannot_load_is_explained_not_raised(monkeypatch):

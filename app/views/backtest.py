@@ -26,6 +26,7 @@ from app.state import (
 )
 from app.store_access import open_store_or_report, parse_tags, store_errors
 from app.widgets import (
+    ChartAudit,
     backtest_kpis,
     flash,
     metric_label,
@@ -51,8 +52,8 @@ from core.report.exports import run_export
 from usecases.store import Store, StoreError
 
 _SAVED = "backtest_saved_runs"  # result token -> run id saved in this session (exports then name the run)
-_IMAGES = "backtest_chart_images"  # the chart images prepared last: {"token", "chart", "png", "svg"}
 
+# The page's charts (key -> title); each is drawn with PNG and SVG downloads beneath it (app.widgets.show_chart).
 CHARTS: dict[str, str] = {
     "price_anchor": "Price, anchor and triggers",
     "equity": "Account value",
@@ -177,11 +178,11 @@ def backtest_page() -> None:
 
     st.caption(settings_summary(config))
     render_kpis(backtest_kpis(result.metrics))
-    figures = results_section(data, result, config)
     token = result_token(config)
+    results_section(data, result, config, chart_export=_chart_export(data, _report(data, result, token)))
     if store is not None:
         save_run_form(store, data, result, token)
-    export_section(store, data, result, figures, token)
+    export_section(store, data, _report(data, result, token))  # after the form: a run saved just now names it
 
 
 def presets_section(store: Store) -> Callable[[StrategyConfig], None] | None:
@@ -244,16 +245,39 @@ def presets_section(store: Store) -> Callable[[StrategyConfig], None] | None:
     return save
 
 
-def results_section(data: MarketData, result: SimulationResult, config: StrategyConfig) -> dict[str, object]:
-    """Charts, event timeline and tables of the run; returns the figures drawn, for the image exports."""
+def _chart_export(data: MarketData, report: RunReport) -> Callable[[str], dict[str, object]]:
+    """``show_chart``'s file name and audit entry for one of :data:`CHARTS`: the run's stem, audited as the run."""
+
+    def options(chart: str) -> dict[str, object]:
+        details = {"chart": chart, "dataset": data.name, "page": "backtest"}
+        return {"file_stem": f"{_stem(data, report)}_{chart}", "audit": ChartAudit("run", report.run_id, details)}
+
+    return options
+
+
+def results_section(
+    data: MarketData,
+    result: SimulationResult,
+    config: StrategyConfig,
+    chart_export: Callable[[str], dict[str, object]] | None = None,
+) -> dict[str, object]:
+    """Charts, event timeline and tables of the run; returns the figures drawn.
+
+    Every chart is drawn by :func:`show_chart`, so its PNG and SVG downloads sit beneath it; ``chart_export`` gives
+    their file name and audit entry per chart key (default: the widget's own).
+    """
     figures: dict[str, object] = {}
+
+    def show(chart: str) -> None:
+        show_chart(figures[chart], f"backtest_{chart}", **(chart_export(chart) if chart_export else {}))
+
     st.subheader("Price, anchor and triggers")
     st.caption(
         "The anchor (blue step line) is the price of the last trade; the shaded band between the buy and sell "
         "triggers is where nothing trades. Hover a trade marker to read why it was placed."
     )
     figures["price_anchor"] = price_anchor_figure(result.timeline, result.trades)
-    show_chart(figures["price_anchor"], "backtest_price_anchor")
+    show("price_anchor")
 
     st.subheader("Account value")
     log_scale = st.toggle(
@@ -263,14 +287,14 @@ def results_section(data: MarketData, result: SimulationResult, config: Strategy
         help="Equal percentage moves look equally large; helps with long histories.",
     )
     figures["equity"] = equity_figure(result.equity, result.benchmarks, log_scale=log_scale)
-    show_chart(figures["equity"], "backtest_equity")
+    show("equity")
     st.subheader("Drawdown")
     figures["drawdown"] = drawdown_figure(result.equity, result.benchmarks)
-    show_chart(figures["drawdown"], "backtest_drawdown")
+    show("drawdown")
     st.subheader("Stock share")
     figures["stock_share"] = stock_share_figure(result.timeline["asset_pct"], config.guardrail_min,
                                                 config.guardrail_max)
-    show_chart(figures["stock_share"], "backtest_stock_share")
+    show("stock_share")
 
     st.subheader("Strategy vs benchmarks")
     st.dataframe(comparison_frame(result, data.timezone), width="content")
@@ -290,7 +314,7 @@ def results_section(data: MarketData, result: SimulationResult, config: Strategy
     events = events_frame(result, scope, types)
     st.caption(f"{len(events):,} events. Hover a marker for the engine's explanation.")
     figures["events"] = event_timeline_figure(events)
-    show_chart(figures["events"], "backtest_events")
+    show("events")
     st.dataframe(
         events,
         hide_index=True,
@@ -343,6 +367,11 @@ def _report(data: MarketData, result: SimulationResult, token: str) -> RunReport
     return RunReport(result, DatasetMeta.from_market_data(data), run_id=run_id, name=name, notes=notes)
 
 
+def _stem(data: MarketData, report: RunReport) -> str:
+    """The exports' file name stem: the symbol and the saved run's id (or "backtest" when not saved)."""
+    return f"{data.symbol.strip('^')}_{'run' + str(report.run_id) if report.run_id is not None else 'backtest'}"
+
+
 def _lazy_export(store: Store | None, report: RunReport, fmt: str, **options: str) -> Callable[[], bytes]:
     """The bytes of one export, computed only when its download button is clicked (and audited then)."""
 
@@ -359,17 +388,15 @@ def _lazy_export(store: Store | None, report: RunReport, fmt: str, **options: st
     return build
 
 
-def export_section(
-    store: Store | None, data: MarketData, result: SimulationResult, figures: dict[str, object], token: str
-) -> None:
-    """Downloads: the run as Excel, PDF, CSV or JSON, and any chart as PNG or SVG (rendered server side).
+def export_section(store: Store | None, data: MarketData, report: RunReport) -> None:
+    """Downloads: the run as Excel, PDF, CSV or JSON (each chart's PNG and SVG are beneath the chart itself).
 
-    The files are built only when asked for (lazy download data, a "Prepare images" button), so drawing the page
-    never waits for the workbook, the PDF or the headless browser. Every download is written to the audit log.
+    The files are built only when asked for (lazy download data), so drawing the page never waits for the
+    workbook or the PDF. Every download is written to the audit log.
     """
     st.subheader("Export")
-    report = _report(data, result, token)
-    stem = f"{data.symbol.strip('^')}_{'run' + str(report.run_id) if report.run_id is not None else 'backtest'}"
+    st.caption("Every chart above has PNG and SVG downloads beneath it, rendered on the server in the same look.")
+    stem = _stem(data, report)
     csv_table = st.selectbox("CSV table", CSV_TABLES, format_func=lambda t: t.replace("_", " "), key="export_csv_table")
     columns = st.columns(4)
     for column, (fmt, label, options) in zip(
@@ -392,31 +419,3 @@ def export_section(
             icon=":material/download:",
             on_click="ignore",
         )
-
-    chart = st.selectbox("Chart image", list(CHARTS), format_func=CHARTS.get, key="export_chart")
-    if st.button("Prepare PNG and SVG", key="export_prepare_images", icon=":material/image:"):
-        from core.report.images import ImageExportError, figure_image
-
-        try:
-            with st.spinner("Rendering the chart in the headless browser…"):
-                png = figure_image(figures[chart], "png", scale=2)
-                svg = figure_image(figures[chart], "svg")
-        except (ImageExportError, ValueError) as exc:
-            render_problem("The chart image could not be rendered", exc, "Use the camera button on the chart instead.")
-        else:
-            st.session_state[_IMAGES] = {"token": token, "chart": chart, "png": png, "svg": svg}
-    images = st.session_state.get(_IMAGES)
-    if images and images["token"] == token and images["chart"] == chart:
-        png_col, svg_col = st.columns(2)
-        for column, fmt, mime in ((png_col, "png", "image/png"), (svg_col, "svg", "image/svg+xml")):
-            column.download_button(
-                f"Download {fmt.upper()}",
-                data=images[fmt],
-                file_name=f"{stem}_{chart}.{fmt}",
-                mime=mime,
-                key=f"export_image_{fmt}",
-                icon=":material/download:",
-                on_click=record_export,
-                args=(store, "run", report.run_id, {"format": fmt, "chart": chart, "dataset": data.name,
-                                                    "page": "backtest"}),
-            )

@@ -17,13 +17,14 @@ from core.figures_analysis import normalised_equity_figure
 from core.metric_registry import SHOWN_COMPARE, shown_in
 from core.metric_table import format_metric
 from core.risk_stats import best_per_metric, config_differences, metrics_side_by_side
+from core.theme import COLORS
 from usecases.runs import rerun
 from usecases.store import RunRecord
 
 MAX_LISTED = 200  # newest runs offered for comparison
 # The metrics compared, in the registry's order.
 COMPARED: tuple[str, ...] = shown_in(SHOWN_COMPARE)
-BEST_STYLE = "background-color: rgba(46, 139, 87, 0.22); font-weight: 600"
+BEST_STYLE = f"background-color: {COLORS.best_cell}; font-weight: 600"
 
 
 @st.cache_data(show_spinner="Re-running the run from the store…", max_entries=64)

@@ -5,7 +5,11 @@ every later export reuses it (~0.2 s for a PNG). The server is stopped at interp
 :func:`shutdown`. kaleido finds the browser through ``BROWSER_PATH``; it is set to ``/usr/bin/chromium`` when unset,
 so kaleido never downloads a browser of its own (nothing here calls ``kaleido.get_chrome``).
 
-Plotly's own toolbar in the app downloads PNGs too: pass :data:`PLOTLY_TOOLBAR_CONFIG` as the chart's ``config``.
+:func:`figure_image` is the one way a chart becomes an image: the app's download buttons (``app.widgets.
+image_downloads``, under every chart of every page), the run and study exports (:mod:`core.report.exports`) and so
+the command line's ``report --format png|svg`` all call it. Its default size and pixel ratio are the theme's
+(:data:`core.theme.EXPORT`). Plotly's own toolbar in the app downloads PNGs too: pass :data:`PLOTLY_TOOLBAR_CONFIG`
+as the chart's ``config``.
 """
 
 from __future__ import annotations
@@ -19,16 +23,20 @@ from typing import Any, Literal
 
 import plotly.graph_objects as go
 
-DEFAULT_BROWSER = "/usr/bin/chromium"
-DEFAULT_WIDTH = 1000
-DEFAULT_HEIGHT = 500
-DEFAULT_SCALE = 2
-ImageFormat = Literal["png", "svg"]
+from core.theme import EXPORT
 
-# For st.plotly_chart(fig, config=PLOTLY_TOOLBAR_CONFIG): the camera button saves a PNG at twice the size.
+DEFAULT_BROWSER = "/usr/bin/chromium"
+DEFAULT_WIDTH = EXPORT.width
+DEFAULT_HEIGHT = EXPORT.height
+DEFAULT_SCALE = EXPORT.scale
+ImageFormat = Literal["png", "svg"]
+IMAGE_FORMATS: tuple[ImageFormat, ...] = ("png", "svg")
+IMAGE_MIME: dict[str, str] = {"png": "image/png", "svg": "image/svg+xml"}
+
+# For st.plotly_chart(fig, config=PLOTLY_TOOLBAR_CONFIG): the camera button saves a PNG at the export's scale.
 PLOTLY_TOOLBAR_CONFIG: dict[str, Any] = {
     "displaylogo": False,
-    "toImageButtonOptions": {"format": "png", "scale": DEFAULT_SCALE, "filename": "chart"},
+    "toImageButtonOptions": {"format": "png", "scale": EXPORT.scale, "filename": EXPORT.filename},
 }
 
 
@@ -93,21 +101,23 @@ def figure_image(
     *,
     width: int | None = None,
     height: int | None = None,
-    scale: float = DEFAULT_SCALE,
+    scale: float | None = None,
 ) -> bytes:
-    """Render ``fig`` as PNG or SVG bytes.
+    """Render ``fig`` as PNG or SVG bytes: the project's only chart-image export.
 
-    The size defaults to the figure's own layout size (or 1000x500); a PNG has ``width*scale`` by
-    ``height*scale`` pixels. SVG ignores ``scale`` (it is vector).
+    The size defaults to the figure's own layout size, else the theme's (``EXPORT.width`` by ``EXPORT.height``);
+    ``scale`` defaults to ``EXPORT.scale``. A PNG has ``width*scale`` by ``height*scale`` pixels; SVG ignores
+    ``scale`` (it is vector).
 
     Raises:
         ValueError: for an unknown format.
         ImageExportError: when rendering fails.
     """
-    if fmt not in ("png", "svg"):
+    if fmt not in IMAGE_FORMATS:
         raise ValueError(f"image format must be 'png' or 'svg', got {fmt!r}")
     width = int(width or fig.layout.width or DEFAULT_WIDTH)
     height = int(height or fig.layout.height or DEFAULT_HEIGHT)
+    scale = DEFAULT_SCALE if scale is None else scale
     opts = {"format": fmt, "width": width, "height": height, "scale": scale if fmt == "png" else 1}
     for attempt in (1, 2):
         start()

@@ -32,6 +32,7 @@ from core.report.definitions import METRIC_DEFINITIONS
 from core.report.pdf_charts import heatmap_drawing, line_chart
 from core.report.run_tables import config_rows, daily_table
 from core.report.study_tables import heatmap_pivot, param_label, robustness, sensitivity
+from core.theme import COLORS
 
 PageSize = Literal["a4", "letter"]
 PAGE_SIZES: dict[str, tuple[float, float]] = {"a4": A4, "letter": LETTER}
@@ -48,10 +49,10 @@ GRID = TableStyle(
     [
         ("FONT", (0, 0), (-1, -1), "Helvetica", 7.5),
         ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 7.5),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#1f5fbf")),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(COLORS.table_header)),
         ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
-        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f2f5fa")]),
-        ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#c8d0dc")),
+        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor(COLORS.table_stripe)]),
+        ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor(COLORS.table_grid)),
         ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("TOPPADDING", (0, 0), (-1, -1), 2),
@@ -88,7 +89,7 @@ class _NumberedCanvas(Canvas):
             self.__dict__.update(state)
             width, _ = self._pagesize
             self.setFont("Helvetica", 7)
-            self.setFillColor(colors.HexColor("#666666"))
+            self.setFillColor(colors.HexColor(COLORS.footer))
             self.drawString(15 * mm, 10 * mm, self.footer[:120])
             self.drawRightString(width - 15 * mm, 10 * mm, f"Page {self._pageNumber} of {total}")
             super().showPage()

@@ -2,6 +2,9 @@
 
 Drawing natively keeps the PDF fast and lets a cron job build it without a browser. Long series are thinned to
 at most ``MAX_POINTS`` per line, keeping each bucket's lowest and highest point so drawdown troughs survive.
+
+Colours and fonts are :mod:`core.theme`'s, the app's and the PNG/SVG exports' (converted by :func:`rl_color`), so a
+chart looks the same in the PDF as on screen.
 """
 
 from __future__ import annotations
@@ -15,8 +18,20 @@ from reportlab.graphics.charts.lineplots import LinePlot
 from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib import colors
 
+from core.theme import COLORS, FONTS, heatmap_color, rgba_components
+
 MAX_POINTS = 1200
 _EPOCH = pd.Timestamp("1970-01-01")
+
+
+def rl_color(color: str) -> colors.Color:
+    """A theme colour (``#rrggbb``, ``rgb()`` or ``rgba()``) as a reportlab colour, transparency included."""
+    return colors.Color(*rgba_components(color))
+
+
+def _text(x: float, y: float, text: str, *, size: float, bold: bool = False, **options: object) -> String:
+    return String(x, y, text, fontName=FONTS.pdf_bold if bold else FONTS.pdf_family, fontSize=size,
+                  fillColor=rl_color(COLORS.text), **options)
 
 
 def _thin(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS) -> list[tuple[float, float]]:
@@ -55,8 +70,8 @@ def line_chart(
     band: tuple[float, float] | None = None,
     y_range: tuple[float, float] | None = None,
 ) -> Drawing:
-    """A time-series line chart: ``series`` name -> values (DatetimeIndex), ``styles`` name -> (hex colour,
-    line width, dashed). ``band`` shades a horizontal range (the guardrails)."""
+    """A time-series line chart: ``series`` name -> values (DatetimeIndex), ``styles`` name -> (theme colour,
+    line width, dashed). ``band`` shades a horizontal range (the guardrails) in the theme's band colour."""
     drawing = Drawing(width, height)
     plot = LinePlot()
     plot.x, plot.y = 48, 34
@@ -72,17 +87,18 @@ def line_chart(
         hi = lo + (abs(lo) or 1.0) * 0.01
     plot.yValueAxis.valueMin, plot.yValueAxis.valueMax = lo, hi
     plot.yValueAxis.labelTextFormat = y_format
-    plot.yValueAxis.labels.fontSize = 7
+    for axis in (plot.xValueAxis, plot.yValueAxis):
+        axis.labels.fontName, axis.labels.fontSize = FONTS.pdf_family, FONTS.pdf_tick_size
+        axis.labels.fillColor = rl_color(COLORS.text)
     x0, x1 = lines[0][0][0], lines[0][-1][0]
     plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = x0, max(x1, x0 + 1)
     years = pd.date_range(_EPOCH + pd.Timedelta(days=x0), _EPOCH + pd.Timedelta(days=x1), freq="YS")
     step = max(1, math.ceil(len(years) / 10))
     plot.xValueAxis.valueSteps = [float(v) for v in _days(years[::step])] or [x0]
     plot.xValueAxis.labelTextFormat = _year_label
-    plot.xValueAxis.labels.fontSize = 7
     for i, name in enumerate(series):
-        colour, line_width, dashed = styles.get(name, ("#444444", 1.0, False))
-        plot.lines[i].strokeColor = colors.HexColor(colour)
+        colour, line_width, dashed = styles.get(name, (COLORS.neutral, 1.0, False))
+        plot.lines[i].strokeColor = rl_color(colour)
         plot.lines[i].strokeWidth = line_width
         if dashed:
             plot.lines[i].strokeDashArray = [3, 2]
@@ -95,7 +111,7 @@ def line_chart(
                 y0,
                 plot.width,
                 (band[1] - band[0]) * scale,
-                fillColor=colors.Color(0.12, 0.37, 0.75, 0.08),
+                fillColor=rl_color(COLORS.band),
                 strokeColor=None,
             )
         )
@@ -107,24 +123,25 @@ def line_chart(
                     y,
                     plot.x + plot.width,
                     y,
-                    strokeColor=colors.HexColor("#c0392b"),
+                    strokeColor=rl_color(COLORS.guardrail_line),
                     strokeDashArray=[3, 2],
                     strokeWidth=0.6,
                 )
             )
     drawing.add(plot)
-    drawing.add(String(plot.x, height - 12, title, fontName="Helvetica-Bold", fontSize=9))
+    drawing.add(_text(plot.x, height - 12, title, size=FONTS.pdf_title_size, bold=True))
     legend_x = plot.x
     for name in series:
-        colour = styles.get(name, ("#444444", 1.0, False))[0]
-        drawing.add(Rect(legend_x, 8, 10, 3, fillColor=colors.HexColor(colour), strokeColor=None))
-        drawing.add(String(legend_x + 13, 6, name, fontName="Helvetica", fontSize=7))
+        colour = styles.get(name, (COLORS.neutral, 1.0, False))[0]
+        drawing.add(Rect(legend_x, 8, 10, 3, fillColor=rl_color(colour), strokeColor=None))
+        drawing.add(_text(legend_x + 13, 6, name, size=FONTS.pdf_tick_size))
         legend_x += 16 + 4.2 * len(name) + 10
     return drawing
 
 
 def heatmap_drawing(pivot: pd.DataFrame, *, title: str, x_label: str, y_label: str, width: float = 480) -> Drawing:
-    """A heatmap of ``pivot`` (rows = one parameter, columns = another) with red-to-green cells and values."""
+    """A heatmap of ``pivot`` (rows = one parameter, columns = another) with cells coloured on the theme's
+    red-to-green scale (:func:`core.theme.heatmap_color`, lowest red, highest green) and their values."""
     n_rows, n_cols = pivot.shape
     cell_h = max(12.0, min(24.0, 300.0 / max(n_rows, 1)))
     height = 60 + cell_h * n_rows
@@ -135,28 +152,27 @@ def heatmap_drawing(pivot: pd.DataFrame, *, title: str, x_label: str, y_label: s
     finite = values[np.isfinite(values)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     span = (hi - lo) or 1.0
-    font = max(5.0, min(7.0, cell_w / 6))
+    font = max(FONTS.pdf_cell_min, min(FONTS.pdf_cell_max, cell_w / 6))
     for r in range(n_rows):
         y = bottom + (n_rows - 1 - r) * cell_h
-        drawing.add(String(left - 4, y + cell_h / 2 - 3, str(pivot.index[r]), fontSize=7, textAnchor="end"))
+        drawing.add(_text(left - 4, y + cell_h / 2 - 3, str(pivot.index[r]), size=FONTS.pdf_tick_size,
+                          textAnchor="end"))
         for c in range(n_cols):
             v = values[r, c]
             if math.isfinite(v):
-                t = (v - lo) / span
-                fill = colors.Color(min(1.0, 2 * (1 - t)), min(1.0, 2 * t) * 0.8, 0.25)
+                fill = colors.Color(*heatmap_color((v - lo) / span))
                 label = f"{v:.3g}"
             else:
-                fill, label = colors.HexColor("#eeeeee"), ""
-            drawing.add(Rect(left + c * cell_w, y, cell_w, cell_h, fillColor=fill, strokeColor=colors.white))
+                fill, label = rl_color(COLORS.missing), ""
+            drawing.add(Rect(left + c * cell_w, y, cell_w, cell_h, fillColor=fill,
+                             strokeColor=rl_color(COLORS.background)))
             if label and cell_w > 18:
-                drawing.add(
-                    String(left + (c + 0.5) * cell_w, y + cell_h / 2 - 2.5, label, fontSize=font, textAnchor="middle")
-                )
+                drawing.add(_text(left + (c + 0.5) * cell_w, y + cell_h / 2 - 2.5, label, size=font,
+                                  textAnchor="middle"))
     for c in range(n_cols):
-        drawing.add(
-            String(left + (c + 0.5) * cell_w, bottom - 10, str(pivot.columns[c]), fontSize=7, textAnchor="middle")
-        )
-    drawing.add(String(left + (width - left) / 2, 6, x_label, fontSize=8, textAnchor="middle"))
-    drawing.add(String(4, height - 26, y_label, fontSize=8))
-    drawing.add(String(left, height - 12, title, fontName="Helvetica-Bold", fontSize=9))
+        drawing.add(_text(left + (c + 0.5) * cell_w, bottom - 10, str(pivot.columns[c]), size=FONTS.pdf_tick_size,
+                          textAnchor="middle"))
+    drawing.add(_text(left + (width - left) / 2, 6, x_label, size=FONTS.pdf_label_size, textAnchor="middle"))
+    drawing.add(_text(4, height - 26, y_label, size=FONTS.pdf_label_size))
+    drawing.add(_text(left, height - 12, title, size=FONTS.pdf_title_size, bold=True))
     return drawing
