@@ -68,35 +68,26 @@ def evaluate(
     stamp = pd.Timestamp(at) if at is not None else pd.Timestamp.now(tz=timezone).tz_localize(None)
     day, in_session = _bar_clock(stamp, timezone)
     p = params_row(config)
-    orders_today = state.orders_today if state.day is None or state.day == _date_of(day) else 0
-    value = state.value(price)
-    pct = state.shares * price / value if value > 0 else math.nan
-    status = K.STATUS_EVALUATED
-    kind, side, raw, q, px, fee, reason, flags, bound = K.KIND_NONE, 0, 0.0, 0.0, price, 0.0, 0, 0, math.nan
-    if not in_session and not config.allow_after_hours:
-        status = K.STATUS_AFTER_HOURS
-    elif orders_today >= config.max_orders_per_day:
-        status = K.STATUS_DAILY_CAP
-    else:
-        kind, _trigger, side, raw, q, px, fee, reason, flags, bound = K.decide_order(
-            float(price), state.shares, state.cash, state.receivable, state.anchor, p
-        )
-    executes = kind != K.KIND_NONE and reason == K.REASON_NONE
-    if kind == K.KIND_NONE:
-        action = K.ACTION_HOLD
-    elif executes:
-        action = K.ACTION_BUY if side > 0 else K.ACTION_SELL
-    else:
-        action = K.ACTION_SKIP
+    # Every rule below is the kernel's own function (docs/strategy.md §5.2–§5.10), as in ``simulate``.
+    counted_day = day if state.day is None else _day_number(state.day)
+    orders_today = K.orders_counted_today(day, counted_day, state.orders_today)
+    _value, pct = K.valuation(state.shares, state.cash, state.receivable, float(price))
+    status = K.bar_status(in_session, orders_today, p[K.P_AFTER_HOURS] != 0.0, p[K.P_MAX_ORDERS])
+    order = K.hold_decision(float(price))
+    if status == K.STATUS_EVALUATED:
+        order = K.decide_order(float(price), state.shares, state.cash, state.receivable, state.anchor, p)
+    action = K.order_action(order.kind, order.reason, order.side)
+    executes = action in (K.ACTION_BUY, K.ACTION_SELL)
+    kind, side, q, px, fee = order.kind, order.side, order.qty, order.exec_price, order.fee
     projected = pct
     if executes:
         shares, cash = K.execute_order(q, px, fee, state.shares, state.cash)
-        after = shares * price + cash + state.receivable
-        projected = shares * price / after if after > 0 else math.nan
-    sell_level, buy_level = state.anchor * (1 + config.trigger_up), state.anchor * (1 - config.trigger_down)
+        _after, projected = K.valuation(shares, cash, state.receivable, float(price))
+    sell_level, buy_level = K.trigger_prices(state.anchor, p)
     upper, lower = guardrail_prices(state, config)
     reason_text = _reason_text(
-        stamp, price, state, config, action, kind, side, status, raw, q, px, fee, reason, flags, bound, pct
+        stamp, price, state.anchor, order, config, action=action, status=status, pre_pct=pct,
+        sell_level=sell_level, buy_level=buy_level,
     )
     return Decision(
         timestamp=stamp,
@@ -106,13 +97,13 @@ def evaluate(
         kind=KINDS[kind],
         side="BUY" if side > 0 else ("SELL" if side < 0 else ""),
         status=STATUSES[status],
-        raw_qty=float(raw),
+        raw_qty=float(order.raw_qty),
         qty=float(q),
         exec_price=float(px),
         notional=abs(q) * px if executes else 0.0,
         commission=float(fee) if executes else 0.0,
-        skip_reason=REASONS[reason],
-        trimmed=bool(flags & K.FLAG_TRIMMED),
+        skip_reason=REASONS[order.reason],
+        trimmed=bool(order.flags & K.FLAG_TRIMMED),
         asset_pct=pct,
         projected_asset_pct=projected,
         sell_trigger_price=sell_level,
@@ -127,25 +118,46 @@ def _date_of(day_number: int) -> date:
     return (pd.Timestamp(0) + pd.Timedelta(days=day_number)).date()
 
 
-def _reason_text(stamp, price, state, config, action, kind, side, status, raw, q, px, fee, reason, flags, bound, pct):
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+def _day_number(d: date) -> int:
+    """The kernel's day number (days since 1970-01-01) of a date: the inverse of :func:`_date_of`."""
+    return d.toordinal() - _EPOCH_ORDINAL
+
+
+def _reason_text(
+    stamp: pd.Timestamp,
+    price: float,
+    anchor: float,
+    order: K.OrderDecision,
+    config: StrategyConfig,
+    *,
+    action: int,
+    status: int,
+    pre_pct: float,
+    sell_level: float,
+    buy_level: float,
+) -> str:
     """The simulator's plain-language reason for this one evaluation (same wording as the timeline)."""
+    side = order.side
     row = pd.DataFrame(
         {
             "price": [float(price)],
-            "anchor": [state.anchor],
+            "anchor": [anchor],
             "status": [STATUSES[status]],
-            "kind": [KINDS[kind]],
+            "kind": [KINDS[order.kind]],
             "action": [ACTIONS[action]],
             "side": ["BUY" if side > 0 else ("SELL" if side < 0 else "")],
-            "raw_qty": [float(raw)],
-            "qty": [float(q)],
-            "exec_price": [float(px)],
-            "limit_flags": [int(flags)],
-            "skip_reason": [REASONS[reason]],
-            "guardrail_bound": [float(bound)],
-            "pre_trade_asset_pct": [pct],
-            "sell_trigger_price": [state.anchor * (1 + config.trigger_up)],
-            "buy_trigger_price": [state.anchor * (1 - config.trigger_down)],
+            "raw_qty": [float(order.raw_qty)],
+            "qty": [float(order.qty)],
+            "exec_price": [float(order.exec_price)],
+            "limit_flags": [int(order.flags)],
+            "skip_reason": [REASONS[order.reason]],
+            "guardrail_bound": [float(order.bound)],
+            "pre_trade_asset_pct": [pre_pct],
+            "sell_trigger_price": [sell_level],
+            "buy_trigger_price": [buy_level],
             "dividend_gross": [0.0],
             "dividend_cash": [0.0],
         },
@@ -169,13 +181,15 @@ def record_execution(state: PositionState, qty: float, price: float, commission:
     execution price and the order counts against ``day``'s cap (docs/strategy.md §5.3, §5.10).
     """
     shares, cash = K.execute_order(qty, price, commission, state.shares, state.cash)
-    same_day = state.day == day
+    # A state with no day yet has counted nothing: any day number but ``day``'s restarts the count.
+    counted_day = _day_number(state.day) if state.day is not None else _day_number(day) - 1
+    orders_today = K.orders_counted_today(_day_number(day), counted_day, state.orders_today)
     return replace(
         state,
         shares=shares,
         cash=cash,
         anchor=price,
-        orders_today=(state.orders_today if same_day else 0) + 1,
+        orders_today=orders_today + 1,
         day=day,
     )
 
@@ -187,15 +201,17 @@ def apply_ex_dividend(
 
     Returns the state and the net amount.
     """
-    gross = amount_per_share * state.shares
-    net = gross - gross * config.withholding_tax_rate
-    return replace(state, receivable=state.receivable + net, anchor=state.anchor - amount_per_share), net
+    _gross, _withholding, net, receivable, anchor = K.book_ex_dividend(
+        float(amount_per_share), state.shares, state.receivable, state.anchor, float(config.withholding_tax_rate)
+    )
+    return replace(state, receivable=receivable, anchor=anchor), net
 
 
 def receive_dividend(state: PositionState, net: float) -> PositionState:
     """Move a paid dividend from the receivable to cash."""
-    receivable = state.receivable - net
-    return replace(state, cash=state.cash + net, receivable=0.0 if abs(receivable) < 1e-9 else receivable)
+    cash, receivable = K.pay_dividend(float(net), state.cash, state.receivable)
+    # The advisor does not keep the list of outstanding dividends: a residue under 1e-9 counts as paid.
+    return replace(state, cash=cash, receivable=0.0 if abs(receivable) < 1e-9 else receivable)
 
 
 def initial_state(config: StrategyConfig, price: float, at: pd.Timestamp | str) -> PositionState:

@@ -251,13 +251,14 @@ def _timeline(index: pd.DatetimeIndex, bars: BarArrays, rec: np.ndarray, cfg: St
     reason_code = rec[:, K.R_REASON].astype(np.int64)
     flags = rec[:, K.R_FLAGS].astype(np.int64)
     anchor = rec[:, K.R_ANCHOR_EVAL]
+    sell_at, buy_at = K.trigger_prices(anchor, params_row(cfg))  # as shown: no tolerance (docs/strategy.md §5.4)
     tl = pd.DataFrame(
         {
             "price": bars.close,
             "anchor": anchor,
             "anchor_after": rec[:, K.R_ANCHOR_AFTER],
-            "sell_trigger_price": anchor * (1.0 + cfg.trigger_up),
-            "buy_trigger_price": anchor * (1.0 - cfg.trigger_down),
+            "sell_trigger_price": sell_at,
+            "buy_trigger_price": buy_at,
             "shares": rec[:, K.R_SHARES],
             "cash": rec[:, K.R_CASH],
             "receivable": rec[:, K.R_RECEIVABLE],

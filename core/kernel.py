@@ -1,12 +1,18 @@
 """The strategy's rules (docs/strategy.md §5) as Numba-compiled functions: the one implementation every path uses.
 
-``decide_order`` is one evaluation at one price; ``run_one`` walks a price path for one configuration, optionally
-recording every bar, and computes the metrics of docs/strategy.md §7 in a streaming pass (no equity curve is kept);
-``run_many`` runs ``run_one`` over a matrix of configurations in parallel (``prange``).
+Each rule is one function, called by ``run_one`` and, for a single evaluation, by :mod:`core.advisor`:
+``book_ex_dividend`` and ``dividend_pay_day`` / ``pay_dividend`` (§5.1), ``bar_status`` (§5.2 session test, then
+§5.3 daily cap, with ``orders_counted_today`` restarting the count), ``trigger_prices`` / ``trigger_levels`` /
+``trigger_side`` (§5.4), ``raw_order_size`` and ``side_rule`` (§5.5), ``rebalance_order`` (§5.6),
+``trim_to_guardrail`` (§5.7), ``apply_hard_limits`` (§5.8), ``minimum_order`` (§5.9), ``execute_order`` (§5.10).
+``decide_order`` chains §5.4–§5.9 for one price and returns an :class:`OrderDecision`; ``run_one`` walks a price
+path for one configuration, optionally recording every bar, and computes the metrics of docs/strategy.md §7 in a
+streaming pass (no equity curve is kept); ``run_many`` runs ``run_one`` over a matrix of configurations in
+parallel (``prange``).
 
-Configurations enter as rows of a float64 parameter matrix (``params_row`` builds one); codes for actions, kinds,
-reasons and flags are the integer constants below. Nothing here knows about pandas: :mod:`core.engine` turns the
-recorded arrays into frames and readable reasons.
+Configurations enter as rows of a float64 parameter matrix (``params_row`` builds one); codes for sizings, actions,
+kinds, reasons, flags and statuses are the integer constants below. Nothing here knows about pandas:
+:mod:`core.engine` turns the recorded arrays into frames and readable reasons.
 
 The same source also runs as plain Python (``benchmarks`` loads it with the decorators replaced), which is the
 speed baseline and a check that compiled and interpreted semantics agree.
@@ -15,6 +21,7 @@ speed baseline and a check that compiled and interpreted semantics agree.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
@@ -44,9 +51,21 @@ P_RISK_FREE = 20
 P_PERIODS = 21
 N_PARAMS = 22
 
-SIZING_CODES = {"proportional": 0, "fixed_fraction": 1, "original": 2}
+# --- sizing formulas (docs/strategy.md §5.5); the code is the choice's index in the configuration registry ---------
+SIZING_PROPORTIONAL = 0
+SIZING_FIXED_FRACTION = 1
+SIZING_ORIGINAL = 2
+SIZING_CODES = {
+    "proportional": SIZING_PROPORTIONAL,
+    "fixed_fraction": SIZING_FIXED_FRACTION,
+    "original": SIZING_ORIGINAL,
+}
 
 # --- codes -----------------------------------------------------------------------------------------------------
+SIDE_NONE = 0  # an order's side is a sign: quantities are side·|q|
+SIDE_BUY = 1
+SIDE_SELL = -1
+
 ACTION_HOLD = 0
 ACTION_BUY = 1
 ACTION_SELL = 2
@@ -180,11 +199,167 @@ N_METRICS = len(METRIC_NAMES)
     M_EXCESS_VS_STATIC_MIX,
 ) = range(N_METRICS)
 
+
 TRIGGER_TOLERANCE = 1e-9  # relative: an exact 3 % move fires despite float rounding
 BAND_TOLERANCE = 1e-9  # absolute, on asset_pct
 
 NAN = math.nan
 NO_PAY_DAY = 2**62  # sentinel: no receivable pending
+NO_BAR = -1.0  # per-dividend record: never booked / not paid yet
+
+
+class OrderDecision(NamedTuple):
+    """The outcome of one evaluation (docs/strategy.md §5.4–§5.9), as ``decide_order`` returns it.
+
+    ``kind`` is KIND_NONE (hold), KIND_TRIGGER, KIND_REBALANCE (or KIND_INITIAL for the first bar's order);
+    ``trigger`` is SIDE_BUY/SIDE_SELL when a trigger fired, else SIDE_NONE; ``side`` is the order's side;
+    ``raw_qty`` the quantity before trims and limits; ``qty`` the signed final quantity (positive buys), which
+    executes only when ``reason`` is REASON_NONE; ``exec_price`` the fill price (§5.10); ``fee`` the commission
+    (0 when nothing executes); ``flags`` the FLAG_* bits; ``bound`` the guardrail aimed at (NaN if none).
+    """
+
+    kind: int
+    trigger: int
+    side: int
+    raw_qty: float
+    qty: float
+    exec_price: float
+    fee: float
+    reason: int
+    flags: int
+    bound: float
+
+
+class TradeStats(NamedTuple):
+    """``run_one``'s running tallies of orders (docs/strategy.md §7): counts, notional, fees, cost basis and
+    realised P&L. Immutable: each settled order returns the next one (plain scalars, so the loop keeps them in
+    registers)."""
+
+    n_buys: int
+    n_sells: int
+    n_rebalances: int
+    n_skipped_min: int
+    n_trimmed: int
+    n_blocked: int
+    n_wins: int
+    n_losses: int
+    traded_notional: float
+    total_commission: float
+    cost_basis: float
+    gains: float
+    losses: float
+
+
+class Drawdown(NamedTuple):
+    """The drawdown bookkeeping of the daily series (docs/strategy.md §7): running peak and the date it was set,
+    whether the series is below it, the deepest drawdown and the longest spell below a peak, in days."""
+
+    peak: float
+    peak_day: int
+    in_drawdown: bool
+    max_dd: float
+    max_dd_days: float
+
+
+class DividendTotals(NamedTuple):
+    """``run_one``'s running dividend sums (docs/strategy.md §7) and the cumulative amount per share (for the
+    benchmarks of §6)."""
+
+    gross: float
+    net: float
+    withholding: float
+    per_share: float
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def hold_decision(price):
+    """The decision of a bar that does not trade: no order, priced at the close."""
+    return OrderDecision(KIND_NONE, SIDE_NONE, SIDE_NONE, 0.0, 0.0, price, 0.0, REASON_NONE, 0, NAN)
+
+
+# --- valuation (docs/strategy.md §4) ------------------------------------------------------------------------------
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def account_value(shares, cash, receivable, price):
+    """``V = S·P + C + R``."""
+    return shares * price + cash + receivable
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def valuation(shares, cash, receivable, price):
+    """``(V, asset_pct)`` with ``asset_pct = S·P / V`` (NaN when ``V ≤ 0``)."""
+    value = account_value(shares, cash, receivable, price)
+    return value, shares * price / value if value > 0.0 else NAN
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def in_band(pct, gmin, gmax):
+    """Whether ``asset_pct`` is inside ``[gmin, gmax]`` ±1e-9 (docs/strategy.md §7 ``pct_time_in_band``; NaN is
+    outside)."""
+    return pct >= gmin - BAND_TOLERANCE and pct <= gmax + BAND_TOLERANCE
+
+
+# --- §5.1 dividends -----------------------------------------------------------------------------------------------
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def book_ex_dividend(amount, shares, receivable, anchor, tax):
+    """Ex-date booking and anchor cut (docs/strategy.md §5.1) of one dividend of ``amount`` per share.
+
+    Returns ``(gross, withholding, net, receivable, anchor)``: ``R += net`` and ``A −= amount``.
+    """
+    gross = amount * shares
+    wh = gross * tax
+    net = gross - wh
+    return gross, wh, net, receivable + net, anchor - amount
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def dividend_pay_day(ex_day, pay_day, lag):
+    """Effective pay date (docs/strategy.md §5.1): ex-date + lag when none is given (negative), never before the
+    ex-date."""
+    pay = pay_day
+    if pay < 0:
+        pay = ex_day + lag
+    if pay < ex_day:
+        pay = ex_day
+    return pay
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def pay_dividend(net, cash, receivable):
+    """Pay date (docs/strategy.md §5.1): the net amount moves from the receivable to cash. Returns ``(C, R)``."""
+    return cash + net, receivable - net
+
+
+# --- §5.2 session, §5.3 daily cap ------------------------------------------------------------------------------------
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def orders_counted_today(day, counted_day, orders_today):
+    """Orders executed so far on ``day`` (docs/strategy.md §5.3): the count restarts on a new date."""
+    if day != counted_day:
+        return 0
+    return orders_today
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def bar_status(in_session, orders_today, evaluates_after_hours, max_orders):
+    """Session test (docs/strategy.md §5.2) first, then the daily order cap (§5.3): STATUS_AFTER_HOURS,
+    STATUS_DAILY_CAP (both: mark to market only) or STATUS_EVALUATED.
+
+    ``evaluates_after_hours`` is ``allow_after_hours`` (``p[P_AFTER_HOURS] != 0``), ``max_orders`` is
+    ``max_orders_per_day`` (``p[P_MAX_ORDERS]``): scalars, so the per-bar test reads no array.
+    """
+    if not in_session and not evaluates_after_hours:
+        return STATUS_AFTER_HOURS
+    if orders_today >= max_orders:
+        return STATUS_DAILY_CAP
+    return STATUS_EVALUATED
+
+
+# --- §5.10 costs --------------------------------------------------------------------------------------------------
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -202,6 +377,75 @@ def execution_price(price, side, p):
     return price * (1.0 - s)
 
 
+# --- §5.4 triggers ------------------------------------------------------------------------------------------------
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def trigger_prices(anchor, p):
+    """The trigger prices as shown (docs/strategy.md §5.4, **Code:** no tolerance): ``(A·(1+up), A·(1−down))``."""
+    return anchor * (1.0 + p[P_TRIGGER_UP]), anchor * (1.0 - p[P_TRIGGER_DOWN])
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def trigger_levels(anchor, p):
+    """The prices at which step 4 fires, tolerance included: ``(sell at or above, buy at or below)``."""
+    sell_price, buy_price = trigger_prices(anchor, p)
+    return sell_price * (1.0 - TRIGGER_TOLERANCE), buy_price * (1.0 + TRIGGER_TOLERANCE)
+
+
+@njit(cache=True, error_model="numpy")
+def trigger_side(price, anchor, p):
+    """Step 4: SELL when ``P ≥ A·(1+up)``, else BUY when ``P ≤ A·(1−down)``, both within 1e-9 relative; else none."""
+    sell_level, buy_level = trigger_levels(anchor, p)
+    if price >= sell_level:
+        return SIDE_SELL
+    if price <= buy_level:
+        return SIDE_BUY
+    return SIDE_NONE
+
+
+# --- §5.5 sizing and the side rule ------------------------------------------------------------------------------------
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def raw_order_size(side, price, anchor, shares, cash, value, p):
+    """Raw signed quantity of a fired trigger (docs/strategy.md §5.5), ``V`` including the receivable."""
+    sizing = int(p[P_SIZING])
+    if sizing == SIZING_PROPORTIONAL:
+        return (anchor / price - 1.0) * p[P_RATIO] * value / price
+    if sizing == SIZING_ORIGINAL:
+        return side * (anchor / price) * p[P_RATIO] * value / price
+    # SIZING_FIXED_FRACTION: of the cash for a buy, of the shares for a sell
+    if side > 0:
+        return p[P_TRADE_FRACTION] * cash / price
+    return -p[P_TRADE_FRACTION] * shares
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def side_rule(q, side, shares, cash):
+    """Side rule (docs/strategy.md §5.5): a zero or wrong-signed ``q`` becomes no order. Returns ``(q, reason)``."""
+    if q * side <= 0.0:
+        if side > 0 and cash <= 0.0:
+            return 0.0, REASON_NO_CASH
+        if side < 0 and shares <= 0.0:
+            return 0.0, REASON_NO_SHARES
+        return 0.0, REASON_ZERO_SIZE
+    return q, REASON_NONE
+
+
+# --- §5.6 auto-rebalance, §5.7 guardrail trim -------------------------------------------------------------------------
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def band_side(pct, p):
+    """Step 6: the side of the order that brings ``asset_pct`` back inside the guardrails (none when inside)."""
+    if pct > p[P_GMAX] + BAND_TOLERANCE:
+        return SIDE_SELL
+    if pct < p[P_GMIN] - BAND_TOLERANCE:
+        return SIDE_BUY
+    return SIDE_NONE
+
+
 @njit(cache=True, error_model="numpy", inline="always")
 def quantity_to_bound(g, side, price, px, shares, value, p):
     """Signed quantity whose fill at ``px`` (fee included) leaves the stock share exactly at ``g`` (step 7).
@@ -215,6 +459,41 @@ def quantity_to_bound(g, side, price, px, shares, value, p):
     if c * abs(q) * px < fmin:
         q = (g * (value - fmin) - shares * price) / (price - g * price + g * px)
     return q
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def trim_to_guardrail(q, side, price, px, shares, value, p):
+    """Guardrail trim of a trigger order (docs/strategy.md §5.7). Returns ``(q, reason, flags, bound)``."""
+    bound = NAN
+    fee = fee_for(abs(q) * px, p)
+    post_value = value + q * price - q * px - fee
+    post = (shares + q) * price / post_value if post_value > 0.0 else math.inf
+    if side > 0 and post > p[P_GMAX]:
+        bound = p[P_GMAX]
+    elif side < 0 and post < p[P_GMIN]:
+        bound = p[P_GMIN]
+    if math.isnan(bound):
+        return q, REASON_NONE, 0, bound
+    qt = quantity_to_bound(bound, side, price, px, shares, value, p)
+    if qt * side <= 0.0:
+        return 0.0, REASON_GUARDRAIL, 0, bound
+    if abs(qt) < abs(q):
+        return qt, REASON_NONE, FLAG_TRIMMED, bound
+    return q, REASON_NONE, 0, bound
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def rebalance_order(side, price, shares, value, p):
+    """Auto-rebalance (docs/strategy.md §5.6) to the nearer guardrail. Returns ``(bound, px, raw_qty, q, reason)``."""
+    bound = p[P_GMAX] if side < 0 else p[P_GMIN]
+    px = execution_price(price, side, p)
+    raw = quantity_to_bound(bound, side, price, px, shares, value, p)
+    if raw * side <= 0.0:
+        return bound, px, raw, 0.0, REASON_GUARDRAIL
+    return bound, px, raw, raw, REASON_NONE
+
+
+# --- §5.8 hard limits, §5.9 minimum order ---------------------------------------------------------------------------
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -259,120 +538,68 @@ def apply_hard_limits(q, side, price, px, shares, cash, value, p):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def trigger_levels(anchor, p):
-    """The prices at which step 4 fires, tolerance included: ``(sell at or above, buy at or below)``."""
-    return (
-        anchor * (1.0 + p[P_TRIGGER_UP]) * (1.0 - TRIGGER_TOLERANCE),
-        anchor * (1.0 - p[P_TRIGGER_DOWN]) * (1.0 + TRIGGER_TOLERANCE),
-    )
-
-
-@njit(cache=True, error_model="numpy")
-def trigger_side(price, anchor, p):
-    """Step 4: -1 (sell) when ``P ≥ A·(1+up)``, +1 (buy) when ``P ≤ A·(1−down)``, both within 1e-9 relative; else 0."""
-    sell_level, buy_level = trigger_levels(anchor, p)
-    if price >= sell_level:
-        return -1
-    if price <= buy_level:
-        return 1
-    return 0
+def minimum_order(q, px, p):
+    """Minimum order (docs/strategy.md §5.9) at the execution price. Returns ``(reason, fee)``."""
+    if abs(q) * px < p[P_MIN_NOTIONAL]:
+        return REASON_BELOW_MIN, 0.0
+    return REASON_NONE, fee_for(abs(q) * px, p)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def band_side(pct, p):
-    """Step 6: the side of the order that brings ``asset_pct`` back inside the guardrails (0 when inside)."""
-    if pct > p[P_GMAX] + BAND_TOLERANCE:
-        return -1
-    if pct < p[P_GMIN] - BAND_TOLERANCE:
-        return 1
-    return 0
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def decide_order(price, shares, cash, receivable, anchor, p):
-    """One evaluation at ``price`` (steps 4–9) for an account that may trade now.
-
-    Returns ``(kind, trigger, side, raw_qty, qty, exec_price, fee, reason, flags, bound)``: ``kind`` is KIND_NONE
-    (hold), KIND_TRIGGER or KIND_REBALANCE; ``trigger`` is +1/-1 when a trigger fired; ``qty`` is signed (positive
-    buys) and executes only when ``reason`` is REASON_NONE; ``bound`` is the guardrail aimed at (NaN if none).
-    """
-    value = shares * price + cash + receivable
-    gmin = p[P_GMIN]
-    gmax = p[P_GMAX]
-    min_notional = p[P_MIN_NOTIONAL]
-    kind = KIND_NONE
-    trigger = 0
-    side = 0
-    raw = 0.0
-    q = 0.0
-    reason = REASON_NONE
-    flags = 0
-    bound = NAN
-    px = price
-
-    trigger = trigger_side(price, anchor, p)
-    if trigger != 0:
-        kind = KIND_TRIGGER
-        side = trigger
-        px = execution_price(price, side, p)
-        sizing = int(p[P_SIZING])
-        if sizing == 0:
-            q = (anchor / price - 1.0) * p[P_RATIO] * value / price
-        elif sizing == 2:
-            q = side * (anchor / price) * p[P_RATIO] * value / price
-        elif side > 0:
-            q = p[P_TRADE_FRACTION] * cash / price
-        else:
-            q = -p[P_TRADE_FRACTION] * shares
-        raw = q
-        if q * side <= 0.0:
-            q = 0.0
-            if side > 0 and cash <= 0.0:
-                reason = REASON_NO_CASH
-            elif side < 0 and shares <= 0.0:
-                reason = REASON_NO_SHARES
-            else:
-                reason = REASON_ZERO_SIZE
-        else:
-            fee = fee_for(abs(q) * px, p)
-            post_value = value + q * price - q * px - fee
-            post = (shares + q) * price / post_value if post_value > 0.0 else math.inf
-            if side > 0 and post > gmax:
-                bound = gmax
-            elif side < 0 and post < gmin:
-                bound = gmin
-            if not math.isnan(bound):
-                qt = quantity_to_bound(bound, side, price, px, shares, value, p)
-                if qt * side <= 0.0:
-                    q = 0.0
-                    reason = REASON_GUARDRAIL
-                elif abs(qt) < abs(q):
-                    q = qt
-                    flags |= FLAG_TRIMMED
-    elif p[P_AUTO] != 0.0 and value > 0.0:
-        side = band_side(shares * price / value, p)
-        if side != 0:
-            bound = gmax if side < 0 else gmin
-            kind = KIND_REBALANCE
-            px = execution_price(price, side, p)
-            q = quantity_to_bound(bound, side, price, px, shares, value, p)
-            raw = q
-            if q * side <= 0.0:
-                q = 0.0
-                reason = REASON_GUARDRAIL
-
-    if kind == KIND_NONE:
-        return kind, trigger, side, raw, q, price, 0.0, reason, flags, bound
+def _limit_and_price_order(kind, trigger, side, raw, q, px, reason, flags, bound, price, shares, cash, value, p):
+    """§5.8 and §5.9 on an order that §5.5–§5.7 left standing, then the decision."""
     if reason == REASON_NONE:
         q, reason, limit_flags = apply_hard_limits(q, side, price, px, shares, cash, value, p)
         flags |= limit_flags
     fee = 0.0
     if reason == REASON_NONE:
-        if abs(q) * px < min_notional:
-            reason = REASON_BELOW_MIN
-        else:
-            fee = fee_for(abs(q) * px, p)
-    return kind, trigger, side, raw, q, px, fee, reason, flags, bound
+        reason, fee = minimum_order(q, px, p)
+    return OrderDecision(kind, trigger, side, raw, q, px, fee, reason, flags, bound)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def decide_order(price, shares, cash, receivable, anchor, p):
+    """One evaluation at ``price`` (steps 4–9) for an account that may trade now, as an :class:`OrderDecision`.
+
+    A trigger order is sized (§5.5), held to the side rule and trimmed (§5.7); failing a trigger, an auto-rebalance
+    order is formed (§5.6). Either then goes through the hard limits (§5.8) and the minimum order (§5.9).
+    """
+    value = account_value(shares, cash, receivable, price)
+    kind = KIND_NONE
+    side = SIDE_NONE
+    trigger = trigger_side(price, anchor, p)
+    if trigger != SIDE_NONE:
+        kind = KIND_TRIGGER
+        side = trigger
+        px = execution_price(price, side, p)
+        raw = raw_order_size(side, price, anchor, shares, cash, value, p)
+        q, reason = side_rule(raw, side, shares, cash)
+        flags = 0
+        bound = NAN
+        if reason == REASON_NONE:
+            q, reason, flags, bound = trim_to_guardrail(q, side, price, px, shares, value, p)
+    elif p[P_AUTO] != 0.0 and value > 0.0:
+        side = band_side(shares * price / value, p)
+        if side != SIDE_NONE:
+            kind = KIND_REBALANCE
+            flags = 0
+            bound, px, raw, q, reason = rebalance_order(side, price, shares, value, p)
+    if kind == KIND_NONE:
+        return hold_decision(price)
+    return _limit_and_price_order(kind, trigger, side, raw, q, px, reason, flags, bound, price, shares, cash, value, p)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def order_action(kind, reason, side):
+    """The action of a decision: HOLD without an order, SKIP when a reason stops it, else BUY or SELL (§5.9)."""
+    if kind == KIND_NONE:
+        return ACTION_HOLD
+    if reason != REASON_NONE:
+        return ACTION_SKIP
+    return ACTION_BUY if side > 0 else ACTION_SELL
+
+
+# --- §5.10 execution, §5.0 first bar ----------------------------------------------------------------------------------
 
 
 @njit(cache=True, error_model="numpy")
@@ -414,6 +641,21 @@ def initial_order(capital, pct, price, p):
     shares = notional / price
     # notional + fee equals the budget by construction; state the cash exactly as the spec does.
     return shares, capital - budget, budget - notional
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def first_bar_order(price, p):
+    """The first bar (docs/strategy.md §5.0): ``(shares, cash, decision)``, the decision being the initial order (or
+    a hold when nothing is bought)."""
+    shares, cash, fee = initial_order(p[P_CAPITAL], p[P_INIT_PCT], price, p)
+    if shares > 0.0:
+        return shares, cash, OrderDecision(
+            KIND_INITIAL, SIDE_NONE, SIDE_BUY, shares, shares, price, fee, REASON_NONE, 0, NAN
+        )
+    return shares, cash, hold_decision(price)
+
+
+# --- metrics (docs/strategy.md §7) ------------------------------------------------------------------------------------
 
 
 @njit(cache=True, error_model="numpy")
@@ -497,6 +739,255 @@ def risk_metrics(returns, out, p):
     out[M_CVAR_95] = tail / cnt if cnt > 0 else NAN
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _benchmark_returns(close, div_per_share, p):
+    """Final returns of buy-and-hold and of the static mix (docs/strategy.md §6), booked dividends net of tax."""
+    capital = p[P_CAPITAL]
+    tax = p[P_TAX]
+    first = close[0]
+    bh_shares, bh_cash, _ = initial_order(capital, 1.0, first, p)
+    mix_shares, mix_cash, _ = initial_order(capital, p[P_INIT_PCT], first, p)
+    last = close[close.shape[0] - 1]
+    bh_final = bh_shares * last + bh_cash + bh_shares * div_per_share * (1.0 - tax)
+    mix_final = mix_shares * last + mix_cash + mix_shares * div_per_share * (1.0 - tax)
+    return bh_final / capital - 1.0, mix_final / capital - 1.0
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _metric_vector(close, p, final_value, returns, n_ret, max_dd, max_dd_days, sum_value, n_in_band, stats, divs):
+    """The metric vector (``METRIC_NAMES`` order) from the streaming tallies of one run."""
+    out = np.full(N_METRICS, NAN)
+    n = close.shape[0]
+    capital = p[P_CAPITAL]
+    k = p[P_PERIODS]
+    total_return = final_value / capital - 1.0
+    out[M_TOTAL_RETURN] = total_return
+    out[M_CAGR] = (1.0 + total_return) ** (k / n_ret) - 1.0
+    risk_metrics(returns[:n_ret], out, p)
+    out[M_MAX_DRAWDOWN] = max_dd
+    out[M_MAX_DRAWDOWN_DAYS] = max_dd_days
+    out[M_CALMAR] = out[M_CAGR] / abs(max_dd) if max_dd < 0.0 else NAN
+    out[M_N_TRADES] = stats.n_buys + stats.n_sells
+    out[M_N_BUYS] = stats.n_buys
+    out[M_N_SELLS] = stats.n_sells
+    out[M_N_REBALANCES] = stats.n_rebalances
+    out[M_TOTAL_COMMISSION] = stats.total_commission
+    years = n_ret / k
+    out[M_TURNOVER] = stats.traded_notional / (sum_value / n) / years
+    out[M_DIVIDENDS_GROSS] = divs.gross
+    out[M_DIVIDENDS_NET] = divs.net
+    out[M_WITHHOLDING_TAX] = divs.withholding
+    out[M_PCT_TIME_IN_BAND] = n_in_band / n
+    out[M_N_SKIPPED_MIN] = stats.n_skipped_min
+    out[M_N_TRIMMED] = stats.n_trimmed
+    out[M_N_BLOCKED] = stats.n_blocked
+    out[M_WIN_RATE] = stats.n_wins / stats.n_sells if stats.n_sells > 0 else NAN
+    out[M_PROFIT_FACTOR] = stats.gains / stats.losses if stats.n_losses > 0 else NAN
+    bh_return, mix_return = _benchmark_returns(close, divs.per_share, p)
+    out[M_BUY_HOLD_RETURN] = bh_return
+    out[M_STATIC_MIX_RETURN] = mix_return
+    out[M_EXCESS_VS_BUY_HOLD] = total_return - bh_return
+    out[M_EXCESS_VS_STATIC_MIX] = total_return - mix_return
+    return out
+
+
+# --- run_one's steps --------------------------------------------------------------------------------------------------
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _drop_dividends_before_start(div_ex_day, first_day, div_rec, record_divs):
+    """§5.0 (5): dividends dated on or before the first bar are never booked. Returns the first one to book."""
+    nd = 0
+    while nd < div_ex_day.shape[0] and div_ex_day[nd] <= first_day:
+        if record_divs:
+            div_rec[nd, D_BAR] = NO_BAR
+            div_rec[nd, D_PAID_BAR] = NO_BAR
+        nd += 1
+    return nd
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _book_dividends_on_ex_date(
+    i, d, nd, shares, receivable, anchor, n_pending, next_pay_day, divs, div_ex_day, div_amount, div_pay_day,
+    pending_net, pending_pay, pending_open, div_rec, record_divs, p,
+):
+    """§5.1 on bar ``i`` (date ``d``), called once ``div_ex_day[nd] ≤ d``: book every dividend whose ex-date has come,
+    in ex-date order, with the shares held before the bar's trade; each one cuts the anchor and waits in the
+    receivable for its pay date.
+
+    Returns ``(nd, receivable, anchor, n_pending, next_pay_day, divs, bar_gross, bar_net, bar_withholding)``.
+    """
+    tax = p[P_TAX]
+    gross_total, net_total, wh_total, per_share = divs
+    bar_gross = 0.0
+    bar_net = 0.0
+    bar_wh = 0.0
+    while nd < div_ex_day.shape[0] and div_ex_day[nd] <= d:
+        amount = div_amount[nd]
+        gross, wh, net, receivable, anchor = book_ex_dividend(amount, shares, receivable, anchor, tax)
+        per_share += amount
+        pay = dividend_pay_day(div_ex_day[nd], div_pay_day[nd], int(p[P_PAY_LAG]))
+        pending_net[nd] = net
+        pending_pay[nd] = pay
+        pending_open[nd] = True
+        n_pending += 1
+        next_pay_day = min(next_pay_day, pay)
+        bar_gross += gross
+        bar_net += net
+        bar_wh += wh
+        gross_total += gross
+        net_total += net
+        wh_total += wh
+        if record_divs:
+            div_rec[nd, D_BAR] = i
+            div_rec[nd, D_SHARES] = shares
+            div_rec[nd, D_GROSS] = gross
+            div_rec[nd, D_WITHHOLDING] = wh
+            div_rec[nd, D_NET] = net
+            div_rec[nd, D_PAY_DAY] = pay
+            div_rec[nd, D_PAID_BAR] = NO_BAR
+        nd += 1
+    divs = DividendTotals(gross_total, net_total, wh_total, per_share)
+    return nd, receivable, anchor, n_pending, next_pay_day, divs, bar_gross, bar_net, bar_wh
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _pay_dividends_due(i, d, nd, cash, receivable, n_pending, pending_net, pending_pay, pending_open, div_rec,
+                       record_divs):
+    """§5.1 pay dates on bar ``i`` (date ``d``), called once ``next_pay_day ≤ d``: every booked receivable due by ``d``
+    moves to cash; ``R`` is exactly 0 once nothing is outstanding.
+
+    Returns ``(cash, receivable, n_pending, next_pay_day, bar_cash)``.
+    """
+    bar_cash = 0.0
+    next_pay_day = NO_PAY_DAY
+    for k in range(nd):
+        if pending_open[k]:
+            if pending_pay[k] <= d:
+                cash, receivable = pay_dividend(pending_net[k], cash, receivable)
+                bar_cash += pending_net[k]
+                pending_open[k] = False
+                n_pending -= 1
+                if record_divs:
+                    div_rec[k, D_PAID_BAR] = i
+            else:
+                next_pay_day = min(next_pay_day, pending_pay[k])
+    if n_pending == 0:
+        receivable = 0.0  # no float residue once every receivable is paid
+    return cash, receivable, n_pending, next_pay_day, bar_cash
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _settle_decision(dec, shares, cash, stats):
+    """§5.9–§5.10 for an evaluated order: fill it (shares, cash, cost basis, realised P&L) or count the skip.
+
+    Returns ``(action, notional, shares, cash, stats)``.
+    """
+    n_trimmed = stats.n_trimmed
+    if dec.flags & FLAG_TRIMMED:
+        n_trimmed += 1
+    action = order_action(dec.kind, dec.reason, dec.side)
+    if action == ACTION_SKIP:
+        n_skipped_min = stats.n_skipped_min
+        n_blocked = stats.n_blocked
+        if dec.reason == REASON_BELOW_MIN:
+            n_skipped_min += 1
+        else:
+            n_blocked += 1
+        stats = TradeStats(
+            stats.n_buys, stats.n_sells, stats.n_rebalances, n_skipped_min, n_trimmed, n_blocked, stats.n_wins,
+            stats.n_losses, stats.traded_notional, stats.total_commission, stats.cost_basis, stats.gains,
+            stats.losses,
+        )
+        return action, 0.0, shares, cash, stats
+    q = dec.qty
+    px = dec.exec_price
+    fee = dec.fee
+    n_buys, n_sells, n_wins, n_losses = stats.n_buys, stats.n_sells, stats.n_wins, stats.n_losses
+    cost_basis, gains, losses = stats.cost_basis, stats.gains, stats.losses
+    notional = abs(q) * px
+    shares_before = shares
+    shares, cash = execute_order(q, px, fee, shares, cash)
+    if action == ACTION_BUY:
+        cost_basis += notional + fee
+        n_buys += 1
+    else:
+        pnl, cost_basis = _sell_pnl(-q, notional, fee, shares_before, cost_basis)
+        if shares == 0.0:
+            cost_basis = 0.0
+        if pnl > 0.0:
+            n_wins += 1
+            gains += pnl
+        elif pnl < 0.0:
+            n_losses += 1
+            losses -= pnl
+        n_sells += 1
+    n_rebalances = stats.n_rebalances
+    if dec.kind == KIND_REBALANCE:
+        n_rebalances += 1
+    stats = TradeStats(
+        n_buys, n_sells, n_rebalances, stats.n_skipped_min, n_trimmed, stats.n_blocked, n_wins, n_losses,
+        stats.traded_notional + notional, stats.total_commission + fee, cost_basis, gains, losses,
+    )
+    return action, notional, shares, cash, stats
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _record_bar(rec, i, dec, action, status, notional, shares, cash, receivable, value, pct, pre_pct, anchor_eval,
+                anchor, orders_today, bar_gross, bar_net, bar_wh, bar_cash):
+    """§5.11: one bar's row of the record, after its trade."""
+    rec[i, R_SHARES] = shares
+    rec[i, R_CASH] = cash
+    rec[i, R_RECEIVABLE] = receivable
+    rec[i, R_VALUE] = value
+    rec[i, R_ASSET_PCT] = pct
+    rec[i, R_ANCHOR_EVAL] = anchor_eval
+    rec[i, R_ANCHOR_AFTER] = anchor
+    rec[i, R_ACTION] = action
+    rec[i, R_KIND] = dec.kind
+    rec[i, R_TRIGGER] = dec.trigger
+    rec[i, R_RAW_QTY] = dec.raw_qty
+    rec[i, R_QTY] = dec.qty
+    rec[i, R_EXEC_PRICE] = dec.exec_price
+    rec[i, R_NOTIONAL] = notional
+    rec[i, R_FEE] = dec.fee
+    rec[i, R_REASON] = dec.reason
+    rec[i, R_FLAGS] = dec.flags
+    rec[i, R_STATUS] = status
+    rec[i, R_DIV_GROSS] = bar_gross
+    rec[i, R_DIV_NET] = bar_net
+    rec[i, R_DIV_WITHHOLDING] = bar_wh
+    rec[i, R_DIV_CASH] = bar_cash
+    rec[i, R_BOUND] = dec.bound
+    rec[i, R_PRE_PCT] = pre_pct
+    rec[i, R_SIDE] = dec.side
+    rec[i, R_ORDERS_TODAY] = orders_today
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _track_drawdown(value, d, dd):
+    """§7: the :class:`Drawdown` after ``value``, the last value of date ``d``."""
+    peak, peak_day, in_drawdown, max_dd, max_dd_days = dd
+    if value >= peak:
+        if in_drawdown:
+            max_dd_days = max(max_dd_days, float(d - peak_day))
+            in_drawdown = False
+        peak = value
+        peak_day = d
+    else:
+        in_drawdown = True
+        max_dd = min(max_dd, (value - peak) / peak)
+    return Drawdown(peak, peak_day, in_drawdown, max_dd, max_dd_days)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _longest_drawdown_days(dd, last_day):
+    """§7 ``max_drawdown_days``: a drawdown not recovered by the end lasts to the last date."""
+    if dd.in_drawdown:
+        return max(dd.max_dd_days, float(last_day - dd.peak_day))
+    return dd.max_dd_days
+
+
 @njit(cache=True, error_model="numpy")
 def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, n_days, rec, div_rec):
     """Simulate one configuration over the whole path and return its metric vector (``METRIC_NAMES`` order).
@@ -508,300 +999,106 @@ def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, n_da
     m = div_ex_day.shape[0]
     record = rec.shape[0] > 0
     record_divs = div_rec.shape[0] > 0
-    out = np.full(N_METRICS, NAN)
-    capital = p[P_CAPITAL]
-    tax = p[P_TAX]
-    lag = int(p[P_PAY_LAG])
+    auto = p[P_AUTO] != 0.0
+    evaluates_after_hours = p[P_AFTER_HOURS] != 0.0
     max_orders = p[P_MAX_ORDERS]
     gmin = p[P_GMIN]
     gmax = p[P_GMAX]
-    evaluate_after_hours = p[P_AFTER_HOURS] != 0.0
-    auto = p[P_AUTO] != 0.0
 
-    # First bar: initial order, anchor at the close, no evaluation.
+    # First bar: initial order, anchor at the close, no evaluation (§5.0).
     price = close[0]
-    shares, cash, fee0 = initial_order(capital, p[P_INIT_PCT], price, p)
+    shares, cash, first = first_bar_order(price, p)
     receivable = 0.0
     anchor = price
     sell_level, buy_level = trigger_levels(anchor, p)
-    value = 0.0
-    pct = NAN
-    total_commission = fee0
-    cost_basis = shares * price + fee0
-    # Benchmarks: buy-and-hold buys like the initial order with everything; static mix is the initial state.
-    bh_shares, bh_cash, _ = initial_order(capital, 1.0, price, p)
-    div_per_share = 0.0  # cumulative amount of processed dividends, for the benchmarks' final value
-
-    # Dividends dated on or before the first bar are ignored.
-    nd = 0
-    while nd < m and div_ex_day[nd] <= day[0]:
-        if record_divs:
-            div_rec[nd, D_BAR] = -1.0
-            div_rec[nd, D_PAID_BAR] = -1.0
-        nd += 1
+    stats = TradeStats(0, 0, 0, 0, 0, 0, 0, 0, 0.0, first.fee, shares * price + first.fee, 0.0, 0.0)
+    divs = DividendTotals(0.0, 0.0, 0.0, 0.0)
+    nd = _drop_dividends_before_start(div_ex_day, day[0], div_rec, record_divs)
     pending_net = np.zeros(m)
     pending_pay = np.zeros(m, dtype=np.int64)
     pending_open = np.zeros(m, dtype=np.bool_)
     n_pending = 0
     next_pay_day = NO_PAY_DAY
-
-    div_gross_total = 0.0
-    div_net_total = 0.0
-    div_wh_total = 0.0
-    n_buys = 0
-    n_sells = 0
-    n_rebalances = 0
-    n_skipped_min = 0
-    n_trimmed = 0
-    n_blocked = 0
-    traded_notional = 0.0
-    n_wins = 0
-    gains = 0.0
-    losses = 0.0
-    n_losses = 0
     sum_value = 0.0
-    in_band = 0
+    n_in_band = 0
 
-    # Daily series: the starting capital, then the last value of each calendar date.
+    # Daily series (§7): the starting capital, then the last value of each calendar date.
     returns = np.empty(n_days)
     n_ret = 0
-    prev_daily = capital
-    peak = capital
-    peak_day = day[0]
-    in_drawdown = False
-    max_dd = 0.0
-    max_dd_days = 0.0
+    prev_daily = p[P_CAPITAL]
+    dd = Drawdown(prev_daily, day[0], False, 0.0, 0.0)
 
     cur_day = day[0]
     orders_today = 0
     for i in range(n):
         price = close[i]
         d = day[i]
-        kind = KIND_NONE
-        trigger = 0
-        side = 0
-        raw = 0.0
-        q = 0.0
-        px = price
-        fee = 0.0
-        reason = REASON_NONE
-        flags = 0
-        bound = NAN
-        action = ACTION_HOLD
-        status = STATUS_EVALUATED
-        bar_gross = 0.0
-        bar_net = 0.0
-        bar_wh = 0.0
-        bar_cash = 0.0
+        bar_gross = bar_net = bar_wh = bar_cash = 0.0
         anchor_eval = anchor
         pre_pct = NAN
         notional = 0.0
         if i == 0:
+            dec = first
             status = STATUS_FIRST_BAR
-            if shares > 0.0:
-                kind = KIND_INITIAL
-                action = ACTION_BUY
-                side = 1
-                q = shares
-                raw = shares
-                fee = fee0
+            action = order_action(dec.kind, dec.reason, dec.side)
+            if dec.kind == KIND_INITIAL:
                 notional = shares * price
+            value, pct = valuation(shares, cash, receivable, price)
         else:
-            if d != cur_day:
-                cur_day = d
-                orders_today = 0
+            dec = hold_decision(price)
+            action = ACTION_HOLD
+            orders_today = orders_counted_today(d, cur_day, orders_today)
+            cur_day = d
             # 1. Dividends: ex-dates first (receivable, anchor cut), then pay dates.
-            while nd < m and div_ex_day[nd] <= d:
-                amount = div_amount[nd]
-                gross = amount * shares
-                wh = gross * tax
-                net = gross - wh
-                receivable += net
-                anchor -= amount
-                div_per_share += amount
-                pay = div_pay_day[nd]
-                if pay < 0:
-                    pay = div_ex_day[nd] + lag
-                if pay < div_ex_day[nd]:
-                    pay = div_ex_day[nd]
-                pending_net[nd] = net
-                pending_pay[nd] = pay
-                pending_open[nd] = True
-                n_pending += 1
-                next_pay_day = min(next_pay_day, pay)
-                bar_gross += gross
-                bar_net += net
-                bar_wh += wh
-                div_gross_total += gross
-                div_net_total += net
-                div_wh_total += wh
-                if record_divs:
-                    div_rec[nd, D_BAR] = i
-                    div_rec[nd, D_SHARES] = shares
-                    div_rec[nd, D_GROSS] = gross
-                    div_rec[nd, D_WITHHOLDING] = wh
-                    div_rec[nd, D_NET] = net
-                    div_rec[nd, D_PAY_DAY] = pay
-                    div_rec[nd, D_PAID_BAR] = -1.0
-                nd += 1
+            # (The tests stay here: the helpers run only on bars that have a dividend to book or pay.)
+            if nd < m and div_ex_day[nd] <= d:
+                nd, receivable, anchor, n_pending, next_pay_day, divs, bar_gross, bar_net, bar_wh = (
+                    _book_dividends_on_ex_date(
+                        i, d, nd, shares, receivable, anchor, n_pending, next_pay_day, divs, div_ex_day, div_amount,
+                        div_pay_day, pending_net, pending_pay, pending_open, div_rec, record_divs, p,
+                    )
+                )
             if n_pending > 0 and next_pay_day <= d:
-                next_pay_day = NO_PAY_DAY
-                for k in range(nd):
-                    if pending_open[k]:
-                        if pending_pay[k] <= d:
-                            cash += pending_net[k]
-                            receivable -= pending_net[k]
-                            bar_cash += pending_net[k]
-                            pending_open[k] = False
-                            n_pending -= 1
-                            if record_divs:
-                                div_rec[k, D_PAID_BAR] = i
-                        else:
-                            next_pay_day = min(next_pay_day, pending_pay[k])
-                if n_pending == 0:
-                    receivable = 0.0  # no float residue once every receivable is paid
+                cash, receivable, n_pending, next_pay_day, bar_cash = _pay_dividends_due(
+                    i, d, nd, cash, receivable, n_pending, pending_net, pending_pay, pending_open, div_rec, record_divs
+                )
             if anchor != anchor_eval:  # a dividend cut the anchor
                 sell_level, buy_level = trigger_levels(anchor, p)
             anchor_eval = anchor
-            value = shares * price + cash + receivable
-            pct = shares * price / value if value > 0.0 else NAN
+            value, pct = valuation(shares, cash, receivable, price)
             pre_pct = pct
             # 2.–3. Session and daily cap: mark to market only.
-            if not in_session[i] and not evaluate_after_hours:
-                status = STATUS_AFTER_HOURS
-            elif orders_today >= max_orders:
-                status = STATUS_DAILY_CAP
-            elif price >= sell_level or price <= buy_level or (auto and value > 0.0 and band_side(pct, p) != 0):
+            status = bar_status(in_session[i], orders_today, evaluates_after_hours, max_orders)
+            if status == STATUS_EVALUATED and (
+                price >= sell_level or price <= buy_level or (auto and value > 0.0 and band_side(pct, p) != SIDE_NONE)
+            ):
                 # Only bars that can trade pay for the full evaluation; the rest are holds by steps 4 and 6.
-                kind, trigger, side, raw, q, px, fee, reason, flags, bound = decide_order(
-                    price, shares, cash, receivable, anchor, p
-                )
-                if kind != KIND_NONE:
-                    if flags & FLAG_TRIMMED:
-                        n_trimmed += 1
-                    if reason == REASON_NONE:
-                        notional = abs(q) * px
-                        shares_before = shares
-                        shares, cash = execute_order(q, px, fee, shares, cash)
-                        if side > 0:
-                            cost_basis += notional + fee
-                            n_buys += 1
-                            action = ACTION_BUY
-                        else:
-                            pnl, cost_basis = _sell_pnl(-q, notional, fee, shares_before, cost_basis)
-                            if shares == 0.0:
-                                cost_basis = 0.0
-                            if pnl > 0.0:
-                                n_wins += 1
-                                gains += pnl
-                            elif pnl < 0.0:
-                                n_losses += 1
-                                losses -= pnl
-                            n_sells += 1
-                            action = ACTION_SELL
-                        anchor = px
+                dec = decide_order(price, shares, cash, receivable, anchor, p)
+                if dec.kind != KIND_NONE:
+                    action, notional, shares, cash, stats = _settle_decision(dec, shares, cash, stats)
+                    if action != ACTION_SKIP:
+                        anchor = dec.exec_price
                         sell_level, buy_level = trigger_levels(anchor, p)
-                        value = shares * price + cash + receivable
-                        pct = shares * price / value if value > 0.0 else NAN
+                        value, pct = valuation(shares, cash, receivable, price)
                         orders_today += 1
-                        total_commission += fee
-                        traded_notional += notional
-                        if kind == KIND_REBALANCE:
-                            n_rebalances += 1
-                    else:
-                        action = ACTION_SKIP
-                        if reason == REASON_BELOW_MIN:
-                            n_skipped_min += 1
-                        else:
-                            n_blocked += 1
 
-        if i == 0:
-            value = shares * price + cash + receivable
-            pct = shares * price / value if value > 0.0 else NAN
         sum_value += value
-        if pct >= gmin - BAND_TOLERANCE and pct <= gmax + BAND_TOLERANCE:
-            in_band += 1
-
+        if in_band(pct, gmin, gmax):
+            n_in_band += 1
         if record:
-            rec[i, R_SHARES] = shares
-            rec[i, R_CASH] = cash
-            rec[i, R_RECEIVABLE] = receivable
-            rec[i, R_VALUE] = value
-            rec[i, R_ASSET_PCT] = pct
-            rec[i, R_ANCHOR_EVAL] = anchor_eval
-            rec[i, R_ANCHOR_AFTER] = anchor
-            rec[i, R_ACTION] = action
-            rec[i, R_KIND] = kind
-            rec[i, R_TRIGGER] = trigger
-            rec[i, R_RAW_QTY] = raw
-            rec[i, R_QTY] = q
-            rec[i, R_EXEC_PRICE] = px
-            rec[i, R_NOTIONAL] = notional
-            rec[i, R_FEE] = fee
-            rec[i, R_REASON] = reason
-            rec[i, R_FLAGS] = flags
-            rec[i, R_STATUS] = status
-            rec[i, R_DIV_GROSS] = bar_gross
-            rec[i, R_DIV_NET] = bar_net
-            rec[i, R_DIV_WITHHOLDING] = bar_wh
-            rec[i, R_DIV_CASH] = bar_cash
-            rec[i, R_BOUND] = bound
-            rec[i, R_PRE_PCT] = pre_pct
-            rec[i, R_SIDE] = side
-            rec[i, R_ORDERS_TODAY] = orders_today
-
+            _record_bar(rec, i, dec, action, status, notional, shares, cash, receivable, value, pct, pre_pct,
+                        anchor_eval, anchor, orders_today, bar_gross, bar_net, bar_wh, bar_cash)
         # Close of a calendar date: extend the daily series and the drawdown bookkeeping.
         if i == n - 1 or day[i + 1] != d:
             returns[n_ret] = value / prev_daily - 1.0
             n_ret += 1
             prev_daily = value
-            if value >= peak:
-                if in_drawdown:
-                    max_dd_days = max(max_dd_days, float(d - peak_day))
-                    in_drawdown = False
-                peak = value
-                peak_day = d
-            else:
-                in_drawdown = True
-                max_dd = min(max_dd, (value - peak) / peak)
-    if in_drawdown:
-        max_dd_days = max(max_dd_days, float(day[n - 1] - peak_day))
-
-    k = p[P_PERIODS]
-    final_value = shares * close[n - 1] + cash + receivable
-    total_return = final_value / capital - 1.0
-    out[M_TOTAL_RETURN] = total_return
-    out[M_CAGR] = (1.0 + total_return) ** (k / n_ret) - 1.0
-    risk_metrics(returns[:n_ret], out, p)
-    out[M_MAX_DRAWDOWN] = max_dd
-    out[M_MAX_DRAWDOWN_DAYS] = max_dd_days
-    out[M_CALMAR] = out[M_CAGR] / abs(max_dd) if max_dd < 0.0 else NAN
-    out[M_N_TRADES] = n_buys + n_sells
-    out[M_N_BUYS] = n_buys
-    out[M_N_SELLS] = n_sells
-    out[M_N_REBALANCES] = n_rebalances
-    out[M_TOTAL_COMMISSION] = total_commission
-    years = n_ret / k
-    out[M_TURNOVER] = traded_notional / (sum_value / n) / years
-    out[M_DIVIDENDS_GROSS] = div_gross_total
-    out[M_DIVIDENDS_NET] = div_net_total
-    out[M_WITHHOLDING_TAX] = div_wh_total
-    out[M_PCT_TIME_IN_BAND] = in_band / n
-    out[M_N_SKIPPED_MIN] = n_skipped_min
-    out[M_N_TRIMMED] = n_trimmed
-    out[M_N_BLOCKED] = n_blocked
-    out[M_WIN_RATE] = n_wins / n_sells if n_sells > 0 else NAN
-    out[M_PROFIT_FACTOR] = gains / losses if n_losses > 0 else NAN
-    p0 = close[0]
-    s0, c0, _ = initial_order(capital, p[P_INIT_PCT], p0, p)
-    last = close[n - 1]
-    bh_final = bh_shares * last + bh_cash + bh_shares * div_per_share * (1.0 - tax)
-    mix_final = s0 * last + c0 + s0 * div_per_share * (1.0 - tax)
-    out[M_BUY_HOLD_RETURN] = bh_final / capital - 1.0
-    out[M_STATIC_MIX_RETURN] = mix_final / capital - 1.0
-    out[M_EXCESS_VS_BUY_HOLD] = total_return - out[M_BUY_HOLD_RETURN]
-    out[M_EXCESS_VS_STATIC_MIX] = total_return - out[M_STATIC_MIX_RETURN]
-    return out
+            dd = _track_drawdown(value, d, dd)
+    final_value = account_value(shares, cash, receivable, close[n - 1])
+    max_dd_days = _longest_drawdown_days(dd, day[n - 1])
+    return _metric_vector(
+        close, p, final_value, returns, n_ret, dd.max_dd, max_dd_days, sum_value, n_in_band, stats, divs
+    )
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
