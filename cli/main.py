@@ -22,6 +22,7 @@ import math
 import os
 import sys
 import tempfile
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -53,6 +54,24 @@ COMMAND_MODULES: tuple[str, ...] = ("cli.runs", "cli.optimize", "cli.report")
 
 class CliError(Exception):
     """An expected failure of a command, reported as one ``error:`` line with exit code 2."""
+
+
+def database_argument(value: str) -> str:
+    """``--database URL`` (an argparse ``type``): refused when it carries a password.
+
+    Everything on a command line is readable by every local user (``ps``, ``/proc/*/cmdline``) for as long as the
+    command runs; a URL with a password belongs in ``VBL_DATABASE_URL``.
+    """
+    try:
+        password = urllib.parse.urlsplit(value).password
+    except ValueError:
+        password = None
+    if password:
+        raise argparse.ArgumentTypeError(
+            "this URL contains a password, which any local user could read on the command line; put the URL in "
+            "the VBL_DATABASE_URL environment variable instead and leave --database out"
+        )
+    return value
 
 
 def render_metrics_table(table: pd.DataFrame) -> str:

@@ -24,7 +24,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from cli.main import PROG, CliError, _iso_date, load_market_data, parse_settings, select_period
+from cli.main import PROG, CliError, _iso_date, database_argument, load_market_data, parse_settings, select_period
 from core.config import StrategyConfig
 
 DEFAULT_TOP = 10
@@ -66,7 +66,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-grid", type=int, metavar="N", help="refuse larger grids (default 500,000)")
     p.add_argument("--executor", choices=("local", "dask"), default="local", help="where trials run (local)")
     p.add_argument("--scheduler", metavar="ADDR", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
-    p.add_argument("--database", metavar="URL", help="run store URL (default $VBL_DATABASE_URL or var/vbl.sqlite3)")
+    p.add_argument("--database", metavar="URL", type=database_argument,
+                   help="run store URL without a password (default $VBL_DATABASE_URL or var/vbl.sqlite3)")
     p.add_argument("--name", default="", help="study name")
     p.add_argument("--resume", type=int, metavar="STUDY_ID", help="resume a stored study instead of starting one")
     p.set_defaults(handler=run_optimize)

@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
-from cli.main import EXIT_OK, CliError, _iso_date
+from cli.main import EXIT_OK, CliError, _iso_date, database_argument
 
 RUN_FORMATS = ("xlsx", "pdf", "csv", "json", "png", "svg")
 TEMPLATE_ALIASES = {"full": "full_audit", "full_audit": "full_audit", "performance": "performance",
@@ -41,8 +41,8 @@ def register(subparsers: Any) -> None:
     what.add_argument("--study", metavar="ID", type=int, help="study id")
     p.add_argument("--format", required=True, choices=RUN_FORMATS, help="output format")
     p.add_argument("--out", required=True, metavar="FILE", type=Path, help="file to write (replaced atomically)")
-    p.add_argument("--database", "--db", dest="database", metavar="URL",
-                   help="run store URL (default $VBL_DATABASE_URL or var/vbl.sqlite3)")  # fmt: skip
+    p.add_argument("--database", "--db", dest="database", metavar="URL", type=database_argument,
+                   help="run store URL without a password (default $VBL_DATABASE_URL or var/vbl.sqlite3)")
     p.add_argument("--template", default="full", choices=sorted(TEMPLATE_ALIASES), help="xlsx template")
     p.add_argument("--rows", default="all", choices=("all", "trades"), help="Transaction Log rows (xlsx)")
     p.add_argument("--start", metavar="YYYY-MM-DD", type=_iso_date, help="first date of the rows shown")

@@ -15,14 +15,15 @@ from optimize_helpers import trial_tuples
 from core.config import StrategyConfig
 from core.optimize import Objective, SearchSpace
 from usecases.studies import create_study, run_study, start_worker
+from usecases.studies.control import worker_environment
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _worker(db_url: str, study_id: int, batch: int) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "usecases.studies.worker", "--database-url", db_url, "--study", str(study_id),
-           "--batch-size", str(batch)]
-    return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    cmd = [sys.executable, "-m", "usecases.studies.worker", "--study", str(study_id), "--batch-size", str(batch)]
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=worker_environment(db_url))
 
 
 def _kill_midway(store, proc: subprocess.Popen[bytes], study_id: int, total: int, at_least: int) -> int:

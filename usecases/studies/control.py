@@ -12,6 +12,7 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from storage.database import ENV_VAR
 from usecases.studies.study import Progress, _progress_of
 
 if TYPE_CHECKING:
@@ -41,19 +42,25 @@ def start_worker(
 
     The process is detached from the caller's session (a Streamlit rerun or a closed terminal does not stop it);
     control it through the store with :func:`pause_study` / :func:`cancel_study` and watch :func:`study_progress`.
-    Output goes to ``log_path`` (default: discarded).
+    Output goes to ``log_path`` (default: discarded). The database URL (which may hold a password) reaches the child
+    in its environment (``VBL_DATABASE_URL``), never on its command line, where any local user could read it.
     """
-    cmd = [sys.executable, "-m", "usecases.studies.worker", "--database-url", database_url, "--study", str(study_id),
-           "--executor", executor]
+    cmd = [sys.executable, "-m", "usecases.studies.worker", "--study", str(study_id), "--executor", executor]
     if scheduler:
         cmd += ["--scheduler", scheduler]
     out: Any = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
     try:
         return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                env=worker_environment(database_url),
                                 cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     finally:
         if log_path:
             out.close()
+
+
+def worker_environment(database_url: str) -> dict[str, str]:
+    """The environment of a worker process: this one's, with the study's database in ``VBL_DATABASE_URL``."""
+    return {**os.environ, ENV_VAR: database_url}
 
 
 class StudyBusyError(RuntimeError):

@@ -1,7 +1,8 @@
-"""``python -m usecases.studies.worker --database-url URL --study ID``: run one study to its end in this process.
+"""``python -m usecases.studies.worker --study ID``: run one study of ``$VBL_DATABASE_URL`` to its end in this process.
 
-Started by :func:`usecases.studies.study.start_worker` (the app) or by hand. Exit code 0 when the study completed,
-paused or was cancelled, 1 when it failed (the study records the error).
+Started by :func:`usecases.studies.control.start_worker` (the app) or by hand. The database comes from the
+environment only: a URL on the command line (with its password) would be visible to every local user in ``ps``.
+Exit code 0 when the study completed, paused or was cancelled, 1 when it failed (the study records the error).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from collections.abc import Sequence
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the arguments and run the study."""
     parser = argparse.ArgumentParser(prog="python -m usecases.studies.worker")
-    parser.add_argument("--database-url", required=True)
     parser.add_argument("--study", type=int, required=True)
     parser.add_argument("--executor", choices=("local", "dask"), default="local")
     parser.add_argument("--scheduler", default=None, help="Dask scheduler address (tcp://host:8786)")
@@ -25,7 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from storage import Store
     from usecases.studies.study import DEFAULT_BATCH, run_study
 
-    store = Store(args.database_url, actor="optimize-worker")
+    store = Store(None, actor="optimize-worker")  # $VBL_DATABASE_URL, or the default SQLite file
     try:
         record = run_study(store, args.study, executor=make_executor(args.executor, args.scheduler),
                            batch_size=args.batch_size or DEFAULT_BATCH)
