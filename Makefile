@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint clean
+.PHONY: run api test bench lint clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 run: $(STAMP)
 	$(BIN)/streamlit run streamlit_app.py
+
+# The HTTP API on http://127.0.0.1:8000 (docs at /docs), on the app's database ($$VBL_DATABASE_URL).
+API_HOST ?= 127.0.0.1
+API_PORT ?= 8000
+api: $(STAMP)
+	$(BIN)/python -m api serve --host $(API_HOST) --port $(API_PORT)
 
 test: lint
 	$(BIN)/python -m pytest -n 2 -q
