@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import tempfile
 from datetime import date
@@ -27,6 +28,31 @@ from cli.main import EXIT_OK, CliError, _iso_date, database_argument
 RUN_FORMATS = ("xlsx", "pdf", "csv", "json", "png", "svg")
 TEMPLATE_ALIASES = {"full": "full_audit", "full_audit": "full_audit", "performance": "performance",
                     "trades": "trades_only", "trades_only": "trades_only"}  # fmt: skip
+
+
+MAX_PIXELS = 20_000
+MAX_SCALE = 10.0
+
+
+def _pixels(text: str) -> int:
+    # An image size the renderer would silently replace by its default is refused instead.
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of pixels, got {text!r}") from None
+    if not 1 <= value <= MAX_PIXELS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_PIXELS:,} pixels, got {value}")
+    return value
+
+
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not (math.isfinite(value) and 0 < value <= MAX_SCALE):
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most {MAX_SCALE:g}, got {text}")
+    return value
 
 
 def register(subparsers: Any) -> None:
@@ -51,9 +77,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--table", default="trades", choices=("trades", "timeline", "transaction_log", "metrics"),
                    help="which table a run's CSV holds (a study's CSV is its trials)")  # fmt: skip
     p.add_argument("--chart", default=None, help="png/svg: equity, drawdown, stock_share, price_anchor; study: heatmap")
-    p.add_argument("--width", type=int, default=None, help="png/svg width in CSS pixels")
-    p.add_argument("--height", type=int, default=None, help="png/svg height in CSS pixels")
-    p.add_argument("--scale", type=float, default=2.0, help="png pixel scale (default 2)")
+    p.add_argument("--width", type=_pixels, default=None, help="png/svg width in CSS pixels (1 to 20000)")
+    p.add_argument("--height", type=_pixels, default=None, help="png/svg height in CSS pixels (1 to 20000)")
+    p.add_argument("--scale", type=_scale, default=2.0, help="png pixel scale (above 0, at most 10; default 2)")
     p.add_argument("--top-n", type=int, default=20, help="study: rows of the Top N table")
     p.add_argument("--heatmap", metavar="X,Y", help="study: the two parameters of the heatmap")
     p.add_argument("--walk-forward", metavar="CSV", type=Path, help="study: walk-forward results to include")

@@ -58,6 +58,7 @@ class Bounds:
         return f"{left}, {right}"
 
 
+MAX_INITIAL_CAPITAL = 1e12
 UNBOUNDED = Bounds()
 POSITIVE = Bounds(0.0, False)
 NON_NEGATIVE = Bounds(0.0, True)
@@ -115,8 +116,10 @@ class ConfigField:
 
 
 CONFIG_FIELDS: tuple[ConfigField, ...] = (
+    # Capped so every metric stays finite: at 1e308 the first sums overflow and every metric is NaN.
     ConfigField("initial_capital", "float", 10_000.0, "money", "Initial capital",
-                "Account value at the start (> 0).", GROUP_CAPITAL, POSITIVE, step=1000.0),
+                "Account value at the start (> 0, at most 1e12).", GROUP_CAPITAL,
+                Bounds(0.0, False, MAX_INITIAL_CAPITAL, True), step=1000.0),
     ConfigField("initial_stock_pct", "float", 0.5, "fraction", "Initial stock share (%)",
                 "Share of the capital bought at the first bar's close (0 to 100 %).", GROUP_CAPITAL, UNIT_INTERVAL,
                 step=5.0),

@@ -306,3 +306,14 @@ def test_values_are_parsed_by_the_field_kind():
         "trigger_up": 0.06,
         "trigger_down": 0.05,
     }
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), [("--scale", "0", "above 0"), ("--scale", "nan", "above 0"),
+                                                        ("--width", "-100", "between 1 and"),
+                                                        ("--height", "abc", "whole number")])
+def test_report_refuses_image_sizes_it_would_silently_replace(flag, value, message, tmp_path, capsys):
+    code = main(["report", "--run", "1", "--format", "png", "--out", str(tmp_path / "x.png"), flag, value])
+    assert code == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert f"argument {flag}" in err and message in err
+    assert not (tmp_path / "x.png").exists()

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -14,7 +15,7 @@ from app.config_form import FIELDS as FORM_FIELDS
 from app.navigation import url_path
 from app.views.compare import COMPARED
 from app.widgets import BACKTEST_KPIS
-from core import ConfigError, StrategyConfig
+from core import ConfigError, StrategyConfig, simulate
 from core import kernel as K
 from core.analysis.directions import MAXIMISE, METRIC_DIRECTION, MINIMISE
 from core.config_registry import CONFIG_FIELDS, FIELDS_BY_NAME, KERNEL_SLOTS, Bounds
@@ -160,3 +161,12 @@ def test_definitions_page_shows_both_tables():
     tables = [df.value for df in at.dataframe]
     assert list(tables[0]["Field"]) == [f.name for f in CONFIG_FIELDS]
     assert list(tables[1]["Metric"]) == list(METRIC_NAMES)
+
+
+def test_an_absurd_capital_is_refused_rather_than_giving_nan_metrics():
+    with pytest.raises(ConfigError, match=r"initial_capital must be in \(0, 1e\+12\], got 1e\+308"):
+        StrategyConfig(initial_capital=1e308)
+    cfg = StrategyConfig(initial_capital=1e12)
+    prices = pd.DataFrame({"close": [100.0, 95.0, 105.0, 99.0]}, index=pd.bdate_range("2024-01-02", periods=4))
+    metrics = simulate(prices, cfg).metrics
+    assert math.isfinite(metrics["total_return"]) and math.isfinite(metrics["sharpe"])
