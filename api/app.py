@@ -99,7 +99,14 @@ def _auth_failed(request: Request, token: str) -> bool:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The API application (settings from the environment by default)."""
-    from api import routes_backtests, routes_datasets, routes_optimization, routes_positions, routes_runs
+    from api import (
+        routes_backtests,
+        routes_datasets,
+        routes_optimization,
+        routes_positions,
+        routes_runs,
+        routes_studies,
+    )
 
     settings = settings or Settings.from_env()
     app = FastAPI(
@@ -130,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         )
 
-    for module in (routes_optimization, routes_backtests, routes_datasets, routes_runs, routes_positions):
+    for module in (routes_optimization, routes_backtests, routes_datasets, routes_runs, routes_studies,
+                   routes_positions):
         app.include_router(module.router)
     return app

@@ -7,8 +7,10 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Response
 
 from api.app import StoreDep
+from api.exports import MAX_PIXELS, MAX_SCALE, attachment, exported
 from api.problems import Problem
 from api.serialize import plain, records
+from core.figures import RUN_CHARTS
 from core.report.exports import run_export
 from usecases.reports import run_report_from_store
 from usecases.runs import verify_run
@@ -74,14 +76,20 @@ def delete_run(run_id: int, store: StoreDep) -> Response:
 @router.get("/{run_id}/report.{fmt}")
 def run_report(
     run_id: int,
-    fmt: Literal["xlsx", "pdf", "json"],
+    fmt: Literal["xlsx", "pdf", "json", "csv", "png", "svg"],
     store: StoreDep,
     template: Literal["full_audit", "performance", "trades_only"] = "full_audit",
     page_size: Literal["a4", "letter"] = "a4",
+    table: Literal["trades", "timeline", "transaction_log", "metrics"] = "trades",
+    chart: Literal[RUN_CHARTS] = "equity",  # type: ignore[valid-type]
+    width: int | None = Query(None, ge=1, le=MAX_PIXELS),
+    height: int | None = Query(None, ge=1, le=MAX_PIXELS),
+    scale: float = Query(2.0, gt=0, le=MAX_SCALE),
 ) -> Response:
-    """The run's workbook (xlsx), PDF report or JSON bundle, built by ``core.report`` from the stored run."""
+    """The run's workbook (xlsx), PDF report, JSON bundle, one table as CSV (``table``) or one chart as PNG/SVG
+    (``chart``, ``width``, ``height``, ``scale``), built by ``core.report`` from the stored run."""
     report = run_report_from_store(store, run_id)
-    export = run_export(report, fmt, template=template, page_size=page_size)
+    export = exported(lambda: run_export(report, fmt, template=template, page_size=page_size, table=table,
+                                         chart=chart, width=width, height=height, scale=scale))
     store.record_audit("export", "run", run_id, {"format": fmt, "filename": export.filename, "via": "api"})
-    return Response(content=export.data, media_type=export.mime,
-                    headers={"Content-Disposition": f'attachment; filename="{export.filename}"'})
+    return attachment(export)

@@ -138,3 +138,42 @@ def test_run_reports(client, store, run_id: int) -> None:
     assert data["metrics"]["sharpe"] == stored["sharpe"]
     assert client.get(f"/v1/runs/{run_id}/report.docx").status_code == 422
     assert store.list_audit(entity="run", action="export", limit=None)
+
+
+def test_run_csv_and_chart_exports_equal_the_direct_builds(client, store, run_id: int) -> None:
+    from core.report.bundle import run_csv
+    from core.report.images import png_size
+    from usecases.reports import run_report_from_store
+
+    csv = client.get(f"/v1/runs/{run_id}/report.csv", params={"table": "metrics"})
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert csv.content.decode("utf-8") == run_csv(run_report_from_store(store, run_id), "metrics")
+    png = client.get(f"/v1/runs/{run_id}/report.png", params={"chart": "drawdown", "width": 600, "height": 300,
+                                                              "scale": 1})
+    assert png.status_code == 200 and png.headers["content-type"] == MIME["png"]
+    assert png_size(png.content) == (600, 300)
+    assert "drawdown" in png.headers["content-disposition"]
+    svg = client.get(f"/v1/runs/{run_id}/report.svg", params={"chart": "equity"})
+    assert svg.status_code == 200 and b"<svg" in svg.content[:500]
+    for params in ({"scale": 0}, {"width": -100}, {"chart": "pie"}, {"table": "nope"}):
+        body = assert_problem(client.get(f"/v1/runs/{run_id}/report.png", params=params), 422)
+        assert body["errors"], body
+
+
+def test_a_study_report_over_http(client, store) -> None:
+    import openpyxl
+    from api_helpers import create_study, wait_finished
+
+    study_id = create_study(client)["id"]
+    assert client.post(f"/v1/optimization/configs/{study_id}/start").status_code == 202
+    wait_finished(client, study_id)
+    xlsx = client.get(f"/v1/studies/{study_id}/report.xlsx", params={"top_n": 3})
+    assert xlsx.status_code == 200 and xlsx.headers["content-type"] == MIME["xlsx"]
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
+    assert {"All Trials", "Top 3"} <= set(book.sheetnames)
+    assert book["All Trials"].max_row == 1 + 6  # a header and the six trials
+    pdf = client.get(f"/v1/studies/{study_id}/report.pdf", params={"heatmap": "trigger_up,trigger_down"})
+    assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
+    assert_problem(client.get(f"/v1/studies/{study_id}/report.png", params={"heatmap": "trigger_up"}), 422)
+    assert_problem(client.get("/v1/studies/999/report.xlsx"), 404)
+    assert store.list_audit(entity="study", action="export", limit=None)

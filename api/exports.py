@@ -1,0 +1,30 @@
+"""Sending an export (a workbook, a PDF, a CSV, a chart) as an HTTP attachment, with its errors as problems."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Response
+
+from api.problems import Problem
+from core.report.exports import Export
+from core.report.images import ImageExportError
+
+MAX_PIXELS = 20_000  # a chart's width or height
+MAX_SCALE = 10.0  # a PNG's pixel scale
+
+
+def exported(build: Callable[[], Export]) -> Export:
+    """Run ``build``; a bad option (``ValueError``) is a 422 problem, a chart renderer that cannot start a 503."""
+    try:
+        return build()
+    except ImageExportError as exc:
+        raise Problem(503, str(exc), title="Chart renderer unavailable") from None
+    except ValueError as exc:
+        raise Problem(422, str(exc)) from None
+
+
+def attachment(export: Export) -> Response:
+    """The export as a download with its content type and file name."""
+    return Response(content=export.data, media_type=export.mime,
+                    headers={"Content-Disposition": f'attachment; filename="{export.filename}"'})
