@@ -207,11 +207,12 @@ def apply_ex_dividend(
     return replace(state, receivable=receivable, anchor=anchor), net
 
 
-def receive_dividend(state: PositionState, net: float) -> PositionState:
-    """Move a paid dividend from the receivable to cash."""
+def receive_dividend(state: PositionState, net: float, outstanding: int) -> PositionState:
+    """Move a paid dividend from the receivable to cash (docs/strategy.md §5.1); ``outstanding`` is the number of
+    booked dividends still unpaid after this one (the receivable is exactly 0 when there are none, as in the
+    backtest)."""
     cash, receivable = K.pay_dividend(float(net), state.cash, state.receivable)
-    # The advisor does not keep the list of outstanding dividends: a residue under 1e-9 counts as paid.
-    return replace(state, cash=cash, receivable=0.0 if abs(receivable) < 1e-9 else receivable)
+    return replace(state, cash=cash, receivable=K.settle_receivable(receivable, int(outstanding)))
 
 
 def initial_state(config: StrategyConfig, price: float, at: pd.Timestamp | str) -> PositionState:

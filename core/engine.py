@@ -33,7 +33,7 @@ from core.metrics import (
 )
 from core.validation import validate_dividends, validate_prices
 
-ENGINE_VERSION = "1.0.1"  # 1.0.1: benchmarks no longer receive a dividend dated after the last bar
+ENGINE_VERSION = "1.0.1"  # 1.0.1: benchmarks no longer receive a dividend dated after the last bar; R never below 0
 METRIC_NAMES: tuple[str, ...] = K.METRIC_NAMES
 
 ACTIONS = {K.ACTION_HOLD: "HOLD", K.ACTION_BUY: "BUY", K.ACTION_SELL: "SELL", K.ACTION_SKIP: "SKIP"}

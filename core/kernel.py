@@ -333,6 +333,16 @@ def pay_dividend(net, cash, receivable):
     return cash + net, receivable - net
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def settle_receivable(receivable, n_outstanding):
+    """After payments (docs/strategy.md §5.1): ``R`` is exactly 0 once no booked dividend is outstanding (no float
+    residue); while one is, ``R`` stays the running sum, never below 0 (a negative ``R`` can only be float residue,
+    e.g. of nets paid while a zero-net dividend is still open)."""
+    if n_outstanding == 0:
+        return 0.0
+    return max(receivable, 0.0)
+
+
 # --- §5.2 session, §5.3 daily cap ------------------------------------------------------------------------------------
 
 
@@ -872,8 +882,7 @@ def _pay_dividends_due(i, d, nd, cash, receivable, n_pending, pending_net, pendi
                     div_rec[k, D_PAID_BAR] = i
             else:
                 next_pay_day = min(next_pay_day, pending_pay[k])
-    if n_pending == 0:
-        receivable = 0.0  # no float residue once every receivable is paid
+    receivable = settle_receivable(receivable, n_pending)
     return cash, receivable, n_pending, next_pay_day, bar_cash
 
 

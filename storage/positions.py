@@ -240,8 +240,9 @@ class PositionRules(Protocol):
                           config: StrategyConfig) -> tuple[PositionState, float]:
         """The state after an ex-date (receivable and anchor), and the net amount receivable."""
 
-    def after_payment(self, state: PositionState, net: float) -> PositionState:
-        """The state after a dividend's net amount is paid (receivable to cash)."""
+    def after_payment(self, state: PositionState, net: float, outstanding: int) -> PositionState:
+        """The state after a dividend's net amount is paid (receivable to cash); ``outstanding``: the position's
+        booked dividends still unpaid after this one."""
 
 
 class PositionsAPI:
@@ -636,7 +637,10 @@ class PositionsAPI:
             div = conn.execute(sa.select(position_dividends).where(position_dividends.c.id == dividend_id)).first()
             if div.status != "booked":
                 raise ConflictError(f"dividend {dividend_id} (ex {div.ex_date}) is already paid")
-            after = self._rules.after_payment(_state(row), div.net)
+            outstanding = conn.execute(sa.select(sa.func.count()).select_from(position_dividends).where(
+                position_dividends.c.position_id == div.position_id, position_dividends.c.status == "booked",
+                position_dividends.c.id != dividend_id)).scalar_one()
+            after = self._rules.after_payment(_state(row), div.net, int(outstanding))
             conn.execute(sa.update(position_dividends).where(position_dividends.c.id == dividend_id)
                          .values(status="paid", paid_at=utcnow()))
             self._save_state(conn, row.id, after)

@@ -37,8 +37,8 @@ def _replay(prices: pd.DataFrame, cfg: StrategyConfig, dividends: pd.DataFrame |
             pay = d.pay_date if pd.notna(d.pay_date) else d.ex_date + pd.Timedelta(days=cfg.dividend_pay_lag_days)
             pending.append((max(pay, d.ex_date), net))
         for due in [x for x in pending if x[0] <= ts.normalize()]:
-            state = receive_dividend(state, due[1])
             pending.remove(due)
+            state = receive_dividend(state, due[1], outstanding=len(pending))
         decision = evaluate(state, float(price), cfg, ts)
         if decision.action in ("BUY", "SELL"):
             state = apply_fill(state, decision)
@@ -104,7 +104,7 @@ def test_ex_dividend_books_a_receivable_and_lowers_the_anchor():
     state, net = apply_ex_dividend(PositionState(shares=80, cash=100, anchor=150), 0.82, cfg)
     assert net == pytest.approx(80 * 0.82 * 0.75)
     assert state.receivable == pytest.approx(net) and state.anchor == pytest.approx(149.18)
-    paid = receive_dividend(state, net)
+    paid = receive_dividend(state, net, outstanding=0)
     assert paid.receivable == 0.0 and paid.cash == pytest.approx(100 + net)
 
 

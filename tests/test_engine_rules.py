@@ -431,3 +431,16 @@ def test_simulate_refuses_unsorted_data():
     prices = daily([100, 101, 102]).iloc[::-1]
     with pytest.raises(DataError, match="not increasing"):
         simulate(prices, StrategyConfig())
+
+
+def test_the_receivable_after_payments_is_exact_and_never_negative():
+    from core import kernel as K
+
+    # docs/strategy.md §5.1: nothing outstanding -> exactly 0; something outstanding -> the sum, floored at 0.
+    assert K.settle_receivable(1e-13, 0) == 0.0
+    assert K.settle_receivable(18.75, 1) == 18.75
+    assert K.settle_receivable(-8.881784197001252e-16, 1) == 0.0
+    # 3.854 + 7.708 booked, then a zero-net dividend, then the two paid: float residue of the sum stays >= 0.
+    cash, receivable = K.pay_dividend(3.8540250000000003, 0.0, 3.8540250000000003 + 7.708050000000001)
+    cash, receivable = K.pay_dividend(7.708050000000001, cash, receivable)
+    assert K.settle_receivable(receivable, 1) >= 0.0

@@ -515,11 +515,8 @@ def _sell_out_history() -> tuple[pd.DataFrame, pd.DataFrame, StrategyConfig]:
     return prices, dividends, cfg
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "receivable residue: on 2024-01-16 (bar 10) simulate pays 3.854… and 7.708… and keeps R = -8.88e-16 (the float "
-    "residue, negative) because a zero-net receivable is still open, and clears it only when nothing is outstanding "
-    "(core.kernel._pay_dividends_due); the ledger's core.advisor.receive_dividend zeroes any |R| < 1e-9, so it "
-    "holds R = 0.0 on bars 10-11"))
+# Both keep the float residue while a zero-net dividend is open and clear it once nothing is outstanding
+# (core.kernel.settle_receivable).
 def test_receivable_residue_while_a_zero_net_dividend_is_open(book: PositionsAPI) -> None:
     prices, dividends, cfg = _sell_out_history()
     replay_and_compare(book, prices, cfg, dividends)

@@ -73,9 +73,9 @@ class LedgerRules:
         """Receivable += net of withholding, anchor −= the dividend (docs/strategy.md §5.1)."""
         return apply_ex_dividend(state, amount_per_share, config)
 
-    def after_payment(self, state: PositionState, net: float) -> PositionState:
+    def after_payment(self, state: PositionState, net: float, outstanding: int) -> PositionState:
         """The net amount moves from the receivable to cash (docs/strategy.md §5.1)."""
-        return receive_dividend(state, net)
+        return receive_dividend(state, net, outstanding)
 
 
 LEDGER_RULES = LedgerRules()
