@@ -118,7 +118,15 @@ def write_summary(ws: Worksheet, report: RunReport, template: str = "full_audit"
         for col in range(2, 5):
             ws.cell(first + offset, col).number_format = METRIC_FORMATS.get(fmt, "0.0000")
     ws.cell(last + 2, 1, "Configuration").font = BOLD
-    write_pairs(ws, config_rows(report), first_row=last + 3, bold_keys=False)
+    first_config = last + 3
+    rows = config_rows(report)
+    write_pairs(ws, [(r.label, "not set" if r.value is None else r.value) for r in rows], first_row=first_config,
+                bold_keys=False)
+    for offset, r in enumerate(rows):
+        # Fractions stay numbers, shown as percentages; the field's own name beside it for formulas and the API.
+        if r.unit == "fraction" and r.value is not None:
+            ws.cell(first_config + offset, 2).number_format = FORMATS["pct"]
+        ws.cell(first_config + offset, 3, r.name)
     set_widths(ws, (30, 66, 14, 14))
 
 

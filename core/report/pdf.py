@@ -267,7 +267,7 @@ def run_pdf(report: RunReport, target: Target = None, *, page_size: PageSize = "
     story += [PageBreak(), _para("Charts", H2), *_charts(report, width)]
     story += [_para("Trades", H2), *_trades_summary(report)]
     config_table = _grid(
-        [["Setting", "Value"], *[[k, str(v)] for k, v in config_rows(report)]], widths=(55 * mm, 40 * mm)
+        [["Setting", "Value"], *[[row.label, row.text] for row in config_rows(report)]], widths=(55 * mm, 40 * mm)
     )
     story += [KeepTogether([_para("Configuration", H2), config_table])]
     story += [PageBreak(), _para("Metric definitions", H2), _definitions()]

@@ -4,10 +4,13 @@ configuration rows and the metrics table with labels. Shared by the workbook, th
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from core.config_registry import CONFIG_FIELDS
 from core.figures import STYLES
 from core.metric_table import COLUMN_TITLES, metric_info
 from core.metrics import drawdown_series
@@ -74,9 +77,41 @@ def monthly_returns(report: RunReport) -> pd.DataFrame:
     return frame[frame[list(MONTHS)].notna().any(axis=1)].reset_index(drop=True)
 
 
-def config_rows(report: RunReport) -> list[tuple[str, object]]:
-    """The configuration as (field, value) rows; ``None`` shown as "none"."""
-    return [(k, "none" if v is None else v) for k, v in report.result.config.to_dict().items()]
+@dataclass(frozen=True)
+class ConfigRow:
+    """One configuration field as the exports show it: its label, raw value, unit and the value as text."""
+
+    name: str
+    label: str
+    value: Any
+    unit: str
+    text: str
+
+
+def _value_text(unit: str, value: Any) -> str:
+    if value is None:
+        return "not set"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if unit == "fraction":
+        return f"{value * 100:,.4g} %"
+    if unit == "money":
+        return f"{value:,.2f}"
+    if unit == "bps":
+        return f"{value:g} bps"
+    if unit == "days":
+        return f"{value:g} days"
+    return f"{value:g}" if isinstance(value, int | float) else str(value).replace("_", " ")
+
+
+def config_rows(report: RunReport) -> list[ConfigRow]:
+    """Every configuration field, in registry order, with its label, unit and value text (``3 %`` for 0.03)."""
+    config = report.result.config
+    rows = []
+    for field in CONFIG_FIELDS:
+        value = getattr(config, field.name)
+        rows.append(ConfigRow(field.name, field.label, value, field.unit, _value_text(field.unit, value)))
+    return rows
 
 
 def labelled_metrics(report: RunReport) -> pd.DataFrame:

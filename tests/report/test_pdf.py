@@ -57,3 +57,34 @@ def test_study_pdf_has_top_n_heatmap_and_walk_forward(seeded: Seeded, store: Sto
     assert f"{best:.4g}" in text
     assert "Heatmap" in text and "Parameter sensitivity" in text and "Robustness" in text
     assert "Walk-forward results" in text and "0.52" in text
+
+
+def test_configuration_rows_come_from_the_registry_with_units(seeded: Seeded, store: Store, tmp_path: Path) -> None:
+    import io
+
+    import openpyxl
+
+    from core.config_registry import CONFIG_FIELDS
+    from core.report.excel_run import run_workbook, save_workbook
+    from core.report.run_tables import config_rows
+
+    report = run_report_from_store(store, seeded.run_id)
+    cfg = report.result.config
+    rows = {r.name: r for r in config_rows(report)}
+    assert list(rows) == [f.name for f in CONFIG_FIELDS]
+    assert rows["trigger_up"].label == "Sell trigger (%)"
+    assert rows["trigger_up"].text == f"{cfg.trigger_up * 100:,.4g} %"
+    assert rows["slippage_bps"].text.endswith(" bps") and rows["fractional_shares"].text in ("yes", "no")
+    text = _text(run_pdf(report) or b"", tmp_path)
+    assert "Sell trigger (%)" in text
+    # pdftotext may drop the thin space before "%": compare without spaces.
+    assert f"Selltrigger(%){rows['trigger_up'].text}".replace(" ", "") in text.replace(" ", "")
+    assert "Dividend withholding tax (%)" in text and "Minimum commission" in text
+
+    book = openpyxl.load_workbook(io.BytesIO(save_workbook(run_workbook(report)) or b""))
+    summary = book["Summary"]
+    by_name = {summary.cell(r, 3).value: (summary.cell(r, 1).value, summary.cell(r, 2))
+               for r in range(1, summary.max_row + 1) if summary.cell(r, 3).value in rows}
+    assert set(by_name) == set(rows)
+    label, cell = by_name["trigger_up"]
+    assert label == "Sell trigger (%)" and cell.value == cfg.trigger_up and cell.number_format == "0.00%"
