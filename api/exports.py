@@ -8,10 +8,9 @@ from fastapi import Response
 
 from api.problems import Problem
 from core.report.exports import Export
-from core.report.images import ImageExportError
+from core.report.images import MAX_PIXELS, MAX_SCALE, ImageExportError
 
-MAX_PIXELS = 20_000  # a chart's width or height
-MAX_SCALE = 10.0  # a PNG's pixel scale
+__all__ = ["MAX_PIXELS", "MAX_SCALE", "attachment", "exported"]
 
 
 def exported(build: Callable[[], Export]) -> Export:

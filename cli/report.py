@@ -30,12 +30,11 @@ TEMPLATE_ALIASES = {"full": "full_audit", "full_audit": "full_audit", "performan
                     "trades": "trades_only", "trades_only": "trades_only"}  # fmt: skip
 
 
-MAX_PIXELS = 20_000
-MAX_SCALE = 10.0
-
-
 def _pixels(text: str) -> int:
-    # An image size the renderer would silently replace by its default is refused instead.
+    # An image size the renderer would silently replace by its default is refused instead. The limits are the
+    # export path's own, imported here so that other commands do not load plotly.
+    from core.report.images import MAX_PIXELS
+
     try:
         value = int(text)
     except ValueError:
@@ -46,6 +45,8 @@ def _pixels(text: str) -> int:
 
 
 def _scale(text: str) -> float:
+    from core.report.images import MAX_SCALE
+
     try:
         value = float(text)
     except ValueError:

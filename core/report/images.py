@@ -30,6 +30,9 @@ DEFAULT_WIDTH = EXPORT.width
 DEFAULT_HEIGHT = EXPORT.height
 DEFAULT_SCALE = EXPORT.scale
 ImageFormat = Literal["png", "svg"]
+# The largest image a caller may ask for (the CLI and the API refuse more): width/height in CSS pixels, PNG scale.
+MAX_PIXELS = 20_000
+MAX_SCALE = 10.0
 IMAGE_FORMATS: tuple[ImageFormat, ...] = ("png", "svg")
 IMAGE_MIME: dict[str, str] = {"png": "image/png", "svg": "image/svg+xml"}
 
