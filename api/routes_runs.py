@@ -14,7 +14,7 @@ from core.figures import RUN_CHARTS
 from core.report.exports import run_export
 from usecases.reports import run_report_from_store
 from usecases.runs import verify_run
-from usecases.store import RUN_SORT_KEYS, RunRecord
+from usecases.store import RUN_SORT_KEYS, RunFilter, RunRecord
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"])
 
@@ -42,7 +42,10 @@ def list_runs(
         raise Problem(422, f"cannot sort runs by {sort!r}; use one of {', '.join(RUN_SORT_KEYS)}",
                       kind="validation-error", errors=[{"field": "sort", "location": ["query", "sort"],
                                                         "message": "unknown sort key", "valid": list(RUN_SORT_KEYS)}])
-    flt = {"dataset_id": dataset_id, "tag": tag, "name_contains": name_contains}
+    try:
+        flt = RunFilter(dataset_id=dataset_id, tag=tag, name_contains=name_contains)
+    except ValueError as exc:  # e.g. a NUL character in a filter
+        raise Problem(422, str(exc), kind="validation-error") from None
     rows = store.list_runs(flt, sort=sort.lstrip("+"), limit=limit, offset=offset)
     return {"total": store.count_runs(flt), "offset": offset, "limit": limit, "items": [run_json(r) for r in rows]}
 

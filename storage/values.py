@@ -142,6 +142,14 @@ class RunFilter:
     created_before: datetime | None = None
     min_sharpe: float | None = None
 
+    def __post_init__(self) -> None:
+        # A NUL cannot be stored in a name or tag, and the databases treat it differently in a LIKE (SQLite matched
+        # every run, PostgreSQL failed): refuse it here, the same way on both.
+        for label, text in (("name filter", self.name_contains), ("tag filter", self.tag),
+                            ("engine version filter", self.engine_version)):
+            if text is not None and "\x00" in text:
+                raise ValueError(f"the {label} contains a NUL character (\\x00); remove it")
+
 
 @dataclass(frozen=True)
 class StudyRecord:

@@ -177,3 +177,8 @@ def test_a_study_report_over_http(client, store) -> None:
     assert_problem(client.get(f"/v1/studies/{study_id}/report.png", params={"heatmap": "trigger_up"}), 422)
     assert_problem(client.get("/v1/studies/999/report.xlsx"), 404)
     assert store.list_audit(entity="study", action="export", limit=None)
+
+
+def test_a_nul_in_a_run_filter_is_a_422_problem(client) -> None:
+    body = assert_problem(client.get("/v1/runs", params={"name_contains": "a\x00b"}), 422)
+    assert "NUL" in body["detail"]

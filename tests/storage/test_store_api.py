@@ -271,3 +271,14 @@ def test_value_objects_hash_and_equality() -> None:
     assert t1 == t2 and hash(t1) == hash(t2) and len({t1, t2}) == 1
     with pytest.raises(TypeError):
         a["x"] = 1  # type: ignore[index]
+
+
+def test_a_nul_in_a_filter_is_refused_on_every_backend(store: Store) -> None:
+    from storage.values import RunFilter
+
+    for field in ("name_contains", "tag", "engine_version"):
+        with pytest.raises(ValueError, match="NUL character"):
+            store.list_runs({field: "ab\x00c"})
+        with pytest.raises(ValueError, match="NUL character"):
+            store.count_runs(RunFilter(**{field: "\x00"}))
+    assert store.list_runs({"name_contains": "abc"}) == []  # an ordinary filter still works
