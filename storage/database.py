@@ -129,6 +129,9 @@ def _create_sqlite_engine(url: URL) -> Engine:
         pool_size=5,
         max_overflow=5,
     )
+    on_disk = Path(database).expanduser().resolve() if database and database != ":memory:" and not \
+        database.startswith("file:") else None
+    identity: dict[str, tuple[int, int]] = {}  # the file this engine opened: (device, inode)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -150,10 +153,33 @@ def _create_sqlite_engine(url: URL) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        if on_disk is not None:
+            _check_same_file(on_disk, identity)
         write = conn.get_execution_options().get("vbl_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def _check_same_file(path: Path, identity: dict[str, tuple[int, int]]) -> None:
+    """Refuse to go on when the SQLite file this engine opened was deleted or replaced under it: an open connection
+    would keep writing to the unlinked file (lost at close) and a new one would open a different database."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        if not identity:
+            return  # not created yet: the first connection creates it
+        raise StoreUnavailable(
+            f"the database file {path} was deleted while it was in use; nothing more is written. Restore it from a "
+            "backup (or the -wal file beside it) and start again"
+        ) from None
+    current = (stat.st_dev, stat.st_ino)
+    known = identity.setdefault("file", current)
+    if known != current:
+        raise StoreUnavailable(
+            f"the database file {path} was replaced by another file while it was in use; nothing more is written "
+            "to either. Start again to use the new file, or put the old one back"
+        )
 
 
 def run_transaction(engine: Engine, fn: Callable[[Connection], T], *, write: bool) -> T:

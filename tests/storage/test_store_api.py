@@ -282,3 +282,33 @@ def test_a_nul_in_a_filter_is_refused_on_every_backend(store: Store) -> None:
         with pytest.raises(ValueError, match="NUL character"):
             store.count_runs(RunFilter(**{field: "\x00"}))
     assert store.list_runs({"name_contains": "abc"}) == []  # an ordinary filter still works
+
+
+def test_a_sqlite_file_deleted_or_replaced_under_the_store_stops_it(tmp_path) -> None:
+    import shutil
+
+    from storage import StoreUnavailable
+    from storage.database import dispose_engine
+
+    path = tmp_path / "gone.sqlite3"
+    url = f"sqlite:///{path}"
+    store = Store(url, actor="tester")
+    try:
+        store.record_audit("export", "run", 1, {})
+        copy = tmp_path / "copy.sqlite3"
+        shutil.copy(path, copy)
+        path.unlink()
+        with pytest.raises(StoreUnavailable, match="was deleted while it was in use"):
+            store.record_audit("export", "run", 2, {})
+        assert not path.exists()  # nothing silently re-created an empty database
+        copy.rename(path)  # a different file (another inode) at the same place
+        with pytest.raises(StoreUnavailable, match="was replaced by another file"):
+            store.list_audit(limit=None)
+    finally:
+        dispose_engine(url)
+    # Opened again, the restored file is used normally.
+    again = Store(url, actor="tester")
+    try:
+        assert len(again.list_audit(action="export", limit=None)) == 1
+    finally:
+        dispose_engine(url)
