@@ -44,6 +44,7 @@ _REPO_ROOT = Path(__file__).resolve().parent.parent
 _engines: dict[str, tuple[int, Engine]] = {}
 _engines_lock = threading.Lock()
 _inherited: list[Engine] = []
+_reached: set[URL] = set()  # PostgreSQL URLs this process has connected to at least once
 
 
 def default_database_url() -> str:
@@ -100,13 +101,21 @@ def _create_engine(url: str) -> Engine:
     if backend == "postgresql":
         if parsed.get_driver_name() in ("", "psycopg2"):
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return sa.create_engine(
+        engine = sa.create_engine(
             parsed,
             pool_pre_ping=True,
             pool_size=5,
             max_overflow=5,
             connect_args={"connect_timeout": 10, "application_name": "vbl"},
         )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(_dbapi_connection: Any, _record: Any) -> None:
+            # Once the server has been reached, a refused connection is a restart to wait out (run_transaction
+            # retries it); before that it is a wrong address, reported at once.
+            _reached.add(engine.url)
+
+        return engine
     raise StoreUnavailable(
         f"unsupported database {backend!r} in {describe_url(parsed)}; use a sqlite:/// or postgresql+psycopg:// URL"
     )
@@ -199,8 +208,9 @@ def run_transaction(engine: Engine, fn: Callable[[Connection], T], *, write: boo
                 with conn.begin():
                     return fn(conn)
         except sa.exc.DBAPIError as exc:
-            if is_transient(exc) and time.monotonic() + delay < deadline:
-                if exc.connection_invalidated or _is_disconnect(exc):
+            retry = is_transient(exc) or (engine.url in _reached and _is_connect_failure(exc))
+            if retry and time.monotonic() + delay < deadline:
+                if exc.connection_invalidated or _is_disconnect(exc) or _is_connect_failure(exc):
                     engine.pool.dispose()
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 1.0)
@@ -220,6 +230,12 @@ def _sqlite_name(exc: BaseException) -> str:
 
 def _is_disconnect(exc: sa.exc.DBAPIError) -> bool:
     return bool(exc.connection_invalidated) or _sqlstate(exc).startswith("08")
+
+
+def _is_connect_failure(exc: sa.exc.DBAPIError) -> bool:
+    # A PostgreSQL server that is down or restarting refuses the connection before any SQLSTATE exists.
+    return (isinstance(exc, sa.exc.OperationalError) and not _sqlite_name(exc)
+            and _sqlstate(exc) in {"", "08001", "08006", "57P01", "57P02", "57P03"})
 
 
 def is_transient(exc: sa.exc.DBAPIError) -> bool:

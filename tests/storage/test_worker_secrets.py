@@ -78,3 +78,40 @@ def test_the_cli_refuses_a_password_in_database(command, tmp_path):
     assert result.returncode == 2
     assert "VBL_DATABASE_URL" in result.stderr and "password" in result.stderr
     assert CLI_PASSWORD not in result.stderr + result.stdout
+
+
+def test_a_postgresql_restart_is_waited_out(pg_server):
+    import threading
+
+    url = pg_server.create_database()
+    store = Store(url, actor="tester")
+    try:
+        store.record_audit("export", "run", 1, {})
+        pg_server._cmd(["pg_ctl", "-D", str(pg_server.data), "-m", "fast", "-w", "stop"], timeout=60)
+        options = (f"-p {pg_server.port} -k {pg_server.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                   "-c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB")
+
+        def start_again() -> None:
+            time.sleep(1.5)
+            pg_server._cmd(["pg_ctl", "-D", str(pg_server.data), "-l", str(pg_server.log), "-w", "-t", "60", "-o",
+                            options, "start"], timeout=90)
+
+        restarter = threading.Thread(target=start_again)
+        restarter.start()
+        began = time.monotonic()
+        store.record_audit("export", "run", 2, {})  # while the server is down: retried until it is back
+        waited = time.monotonic() - began
+        restarter.join()
+        assert waited >= 1.0, "the write did not meet the stopped server; the test proves nothing"
+        assert [e.entity_id for e in store.list_audit(action="export", limit=None)] == ["2", "1"]
+    finally:
+        dispose_engine(url)
+
+
+def test_an_unreachable_server_fails_fast(tmp_path):
+    from storage import StoreUnavailable
+
+    began = time.monotonic()
+    with pytest.raises(StoreUnavailable):
+        Store("postgresql+psycopg://vbl@127.0.0.1:1/never", actor="tester")
+    assert time.monotonic() - began < 15
