@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import date
 
 from api.problems import Problem
-from core.data import MarketData, list_samples, load_sample, select_period
+from core.data import MarketData, list_samples, load_sample, market_data_for_period
 from usecases.store import Store
 
 
@@ -38,13 +37,8 @@ def resolve(store: Store, ref: int | str, start: date | None = None, end: date |
                           errors=[{"field": "dataset", "location": ["body", "dataset"],
                                    "message": f"unknown dataset {ref!r}", "valid": sample_keys()}])
         data = load_sample(key)
-    if start is None and end is None:
-        return Resolved(data, dataset_id)
-    prices, dividends = select_period(data.prices, data.dividends, start, end)
-    if len(prices) == len(data.prices) and len(dividends) == len(data.dividends):
-        return Resolved(data, dataset_id)
-    name = f"{data.name} {prices.index[0]:%Y-%m-%d}..{prices.index[-1]:%Y-%m-%d}"
-    return Resolved(dataclasses.replace(data, prices=prices, dividends=dividends, name=name), None)
+    cut = market_data_for_period(data, start, end)
+    return Resolved(cut, dataset_id if cut is data else None)
 
 
 def stored_id(store: Store, resolved: Resolved) -> int:

@@ -10,9 +10,9 @@ from api.app import StoreDep
 from api.datasets import resolve, stored_id
 from api.problems import ConfigProblem
 from api.schemas import BacktestRequest, to_config
-from api.serialize import plain, records
 from core import simulate
 from core.errors import ConfigError
+from core.json_values import plain, records
 from core.metric_table import metrics_table
 
 router = APIRouter(prefix="/v1", tags=["backtests"])

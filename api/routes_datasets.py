@@ -10,8 +10,8 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 
 from api.app import StoreDep, state_of
 from api.problems import Problem
-from api.serialize import plain, records
 from core.data import list_samples, load_csv, load_dividends_csv, quality_report
+from core.json_values import plain, records
 from usecases.store import DatasetInfo
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])

@@ -17,11 +17,11 @@ from api.app import StoreDep, state_of
 from api.datasets import resolve, stored_id
 from api.problems import ConfigProblem, Problem, unknown_metric
 from api.schemas import StudyCreate, to_config
-from api.serialize import plain
 from core.analysis import heatmap
 from core.config_registry import CONFIG_FIELDS
 from core.engine import METRIC_NAMES
 from core.errors import ConfigError
+from core.json_values import plain
 from core.metric_registry import MAXIMISE, METRICS
 from core.optimize.methods import DEFAULT_MAX_GRID, planned_trials
 from core.optimize.objective import Objective, check_metric

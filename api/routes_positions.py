@@ -16,8 +16,8 @@ from fastapi import APIRouter, Header, Response
 from api.app import StoreDep
 from api.problems import Problem
 from api.schemas import EvaluateRequest, FillRequest
-from api.serialize import plain
 from core.advisor import evaluate
+from core.json_values import plain
 from usecases.ledger import ledger
 from usecases.store import FillResult, PositionRecord
 

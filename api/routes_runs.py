@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, Response
 from api.app import StoreDep
 from api.exports import MAX_PIXELS, MAX_SCALE, attachment, exported
 from api.problems import Problem
-from api.serialize import plain, records
 from core.figures import RUN_CHARTS
+from core.json_values import plain, records
 from core.report.exports import run_export
 from usecases.reports import run_report_from_store
 from usecases.runs import verify_run

@@ -24,8 +24,9 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from cli.main import PROG, CliError, _iso_date, database_argument, load_market_data, parse_settings, select_period
+from cli.main import PROG, CliError, _iso_date, database_argument, load_market_data, parse_settings
 from core.config import StrategyConfig
+from core.data import market_data_for_period
 
 DEFAULT_TOP = 10
 SHOWN_METRICS: tuple[str, ...] = ("total_return", "cagr", "sharpe", "max_drawdown", "n_trades")
@@ -171,13 +172,7 @@ def run_optimize(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> in
         max_grid = args.max_grid or DEFAULT_MAX_GRID
         planned_trials(space, args.method, args.n_trials, max_grid)  # refuse a bad plan before loading any data
         data = load_market_data(args.data, args.csv, args.dividends)
-        prices, dividends = select_period(data.prices, data.dividends, args.start, args.end)
-        name = data.name
-        if len(prices) != len(data.prices):
-            name = f"{data.name} {prices.index[0]:%Y-%m-%d}..{prices.index[-1]:%Y-%m-%d}"
-        import dataclasses
-
-        dataset_id = store.save_dataset(dataclasses.replace(data, prices=prices, dividends=dividends), name=name)
+        dataset_id = store.save_dataset(market_data_for_period(data, args.start, args.end))
         study_id = create_study(store, dataset_id, space, objective, method=args.method, n_trials=args.n_trials,
                                 seed=args.seed, name=args.name, max_grid=max_grid)
         record = store.get_study(study_id)

@@ -8,6 +8,7 @@ parallel. The two are held to 1e-9 agreement by the differential tests.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -124,9 +125,20 @@ if len(CONFIG_FIELDS) != K.N_PARAMS or tuple(K.METRIC_NAMES) != METRIC_ORDER:
 # --- configuration → kernel parameters ------------------------------------------------------------------------
 
 
+_FIELD_VALUES = operator.attrgetter(*(f.name for f in CONFIG_FIELDS))
+_CHOICE_SLOTS = tuple((slot, f.choices) for slot, f in enumerate(CONFIG_FIELDS) if f.kind == "choice")
+
+
 def params_row(config: StrategyConfig) -> np.ndarray:
-    """The kernel's float64 parameter vector for one configuration (slot = the field's place in the registry)."""
-    return np.array([field.to_kernel(getattr(config, field.name)) for field in CONFIG_FIELDS], dtype=np.float64)
+    """The kernel's float64 parameter vector for one configuration (slot = the field's place in the registry).
+
+    The encoding is :meth:`ConfigField.to_kernel`'s, done in bulk because ``simulate_many`` pays it per
+    configuration: numpy already turns booleans into 1/0 and ``None`` into NaN, so only a choice needs its index.
+    """
+    values = list(_FIELD_VALUES(config))
+    for slot, choices in _CHOICE_SLOTS:
+        values[slot] = choices.index(values[slot])
+    return np.array(values, dtype=np.float64)
 
 
 def params_matrix(configs: Iterable[StrategyConfig]) -> np.ndarray:

@@ -7,7 +7,7 @@ price basis they are on, and raises :class:`core.errors.DataError` with a readab
 from core.data.csv_loader import load_csv, load_dividends_csv
 from core.data.dividends import normalise_dividends
 from core.data.market_data import MarketData, empty_dividends
-from core.data.period import select_period
+from core.data.period import market_data_for_period, select_period
 from core.data.quality import QualityReport, quality_report
 from core.data.samples import SampleInfo, list_samples, load_sample
 from core.data.timestamps import infer_interval
@@ -24,6 +24,7 @@ __all__ = [
     "load_csv",
     "load_dividends_csv",
     "load_sample",
+    "market_data_for_period",
     "normalise_dividends",
     "quality_report",
     "select_period",

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from core.bars import DEFAULT_TIMEZONE, local_wall_clock
 from core.errors import DataError
+
+if TYPE_CHECKING:
+    from core.data.market_data import MarketData
 
 
 def select_period(
@@ -43,3 +48,13 @@ def select_period(
             f"(the data covers {covered})"
         )
     return selected, dividends
+
+
+def market_data_for_period(data: MarketData, start: date | None, end: date | None) -> MarketData:
+    """``data`` cut by :func:`select_period`; a cut dataset is named after its period (``GOOG 2010-01-04..2012-12-31``)
+    so that, once stored, it does not pass for the whole history. Uncut data is returned as it is."""
+    prices, dividends = select_period(data.prices, data.dividends, start, end)
+    if len(prices) == len(data.prices) and len(dividends) == len(data.dividends):
+        return data
+    name = f"{data.name} {prices.index[0]:%Y-%m-%d}..{prices.index[-1]:%Y-%m-%d}"
+    return dataclasses.replace(data, prices=prices, dividends=dividends, name=name)

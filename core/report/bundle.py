@@ -20,6 +20,7 @@ import pandas as pd
 from core.config import StrategyConfig
 from core.engine import ENGINE_VERSION, SimulationResult, simulate
 from core.errors import DataError
+from core.json_values import plain
 from core.report.context import RunReport, StudyReport
 from core.report.safe_cells import safe_frame
 from core.report.transaction_log import transaction_log
@@ -63,20 +64,6 @@ def trials_csv(study: StudyReport) -> str:
 # --- JSON bundle ------------------------------------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    if hasattr(value, "item") and not isinstance(value, str | bytes):  # numpy scalars
-        return _plain(value.item())
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
 def run_bundle(report: RunReport) -> dict[str, Any]:
     """The run as a JSON-ready dict (see the module docstring). The date range does not apply: a bundle is the
     whole run."""
@@ -96,8 +83,8 @@ def run_bundle(report: RunReport) -> dict[str, Any]:
             "bars": len(result.timeline),
         },
         "config": result.config.to_dict(),
-        "metrics": _plain(dict(result.metrics)),
-        "trades": _plain(trades.to_dict(orient="records")),
+        "metrics": plain(dict(result.metrics)),
+        "trades": plain(trades.to_dict(orient="records")),
     }
 
 

@@ -9,10 +9,10 @@ import pytest
 from api_helpers import TestClient, assert_problem
 
 from api.app import Settings, create_app
-from api.serialize import plain
 from core import StrategyConfig
 from core.advisor import evaluate
 from core.data import list_samples, load_csv, quality_report
+from core.json_values import plain
 from usecases.ledger import ledger
 
 GOOG_CSV = Path(__file__).resolve().parents[2] / "data" / "goog.csv"

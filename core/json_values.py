@@ -1,4 +1,7 @@
-"""Values as JSON: NaN and infinities as ``null``, times as ISO text, frames as lists of records."""
+"""Values as JSON: NaN and infinities as ``null``, times as ISO text, frames as lists of records.
+
+Shared by the JSON run bundle and the HTTP API, so a number reads the same in both.
+"""
 
 from __future__ import annotations
 
