@@ -37,6 +37,18 @@ from storage.positions import (
 )
 from storage.presets import DEFAULT_PRESETS
 from storage.runs import RUN_SORT_KEYS
+from storage.schedules import (
+    DELIVERY_FAILED,
+    DELIVERY_RETRYING,
+    DELIVERY_SENDING,
+    DELIVERY_SENT,
+    DELIVERY_STATUSES,
+    SCHEDULE_ACTIVE,
+    SCHEDULE_PAUSED,
+    SCHEDULE_STATUSES,
+    DeliveryRecord,
+    ScheduleRecord,
+)
 from storage.store import Store
 from storage.studies import STUDY_STATUSES, STUDY_TRANSITIONS, TRIAL_SORT_KEYS, TRIAL_STATUSES
 from storage.values import (
@@ -54,10 +66,18 @@ from storage.values import (
 
 __all__ = [
     "DEFAULT_PRESETS",
+    "DELIVERY_FAILED",
+    "DELIVERY_RETRYING",
+    "DELIVERY_SENDING",
+    "DELIVERY_SENT",
+    "DELIVERY_STATUSES",
     "ENV_VAR",
     "ORDER_STATUSES",
     "POSITION_STATUSES",
     "RUN_SORT_KEYS",
+    "SCHEDULE_ACTIVE",
+    "SCHEDULE_PAUSED",
+    "SCHEDULE_STATUSES",
     "STUDY_STATUSES",
     "STUDY_TRANSITIONS",
     "TRIAL_SORT_KEYS",
@@ -68,6 +88,7 @@ __all__ = [
     "ConflictError",
     "DatasetFrames",
     "DatasetInfo",
+    "DeliveryRecord",
     "DividendRecord",
     "EventRecord",
     "FillRecord",
@@ -83,6 +104,7 @@ __all__ = [
     "Preset",
     "RunFilter",
     "RunRecord",
+    "ScheduleRecord",
     "Store",
     "StoreBusy",
     "StoreCorrupt",

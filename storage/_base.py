@@ -18,7 +18,7 @@ from storage.models import audit_log
 
 T = TypeVar("T")
 
-AUDIT_ACTIONS: tuple[str, ...] = ("create", "update", "delete", "run", "export")
+AUDIT_ACTIONS: tuple[str, ...] = ("create", "update", "delete", "run", "export", "deliver")
 
 
 def utcnow() -> datetime:

@@ -179,7 +179,6 @@ trials = TrialRow.__table__
 presets = PresetRow.__table__
 audit_log = AuditRow.__table__
 
-TABLES: tuple[str, ...] = tuple(metadata.tables)
 
 
 # -- positions held for real ----------------------------------------------------------------------------------
@@ -333,3 +332,56 @@ POSITION_TABLES: tuple[str, ...] = (
     "position_events",
     "position_idempotency",
 )
+
+
+# -- scheduled reports and their deliveries ---------------------------------------------------------------------
+
+
+class ScheduleRow(StoreModel, table=True):
+    __tablename__ = "schedules"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False, unique=True))
+    subject: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))  # JSON: what, which id, format, options
+    cadence: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))  # as the user wrote it
+    cron: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))  # the cadence as a 5-field cron
+    timezone: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    destinations: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))  # JSON list of destination texts
+    status: str = Field(sa_column=sa.Column(sa.String(20), nullable=False, index=True))
+    starts_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
+
+
+class DeliveryRow(StoreModel, table=True):
+    """One report sent (or being sent) to one destination. ``(schedule_id, slot, destination)`` is unique: the
+    row is claimed before anything is sent, so two scheduler processes can never both send one slot."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (sa.UniqueConstraint("schedule_id", "slot", "destination"),)
+
+    id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True, autoincrement=True))
+    schedule_id: int | None = Field(default=None, sa_column=sa.Column(
+        sa.Integer(), sa.ForeignKey("schedules.id", ondelete="SET NULL"), nullable=True, index=True))
+    slot: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(), nullable=True))
+    destination: str = Field(sa_column=sa.Column(sa.String(1000), nullable=False))
+    subject: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    status: str = Field(sa_column=sa.Column(sa.String(20), nullable=False, index=True))
+    attempts: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
+    next_attempt_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(), nullable=True))
+    claimed_by: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    claimed_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(), nullable=True))
+    filename: str | None = Field(default=None, sa_column=sa.Column(sa.String(200), nullable=True))
+    size_bytes: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger(), nullable=True))
+    error: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False, index=True))
+
+
+schedules = ScheduleRow.__table__
+deliveries = DeliveryRow.__table__
+
+SCHEDULE_TABLES: tuple[str, ...] = ("schedules", "deliveries")
+
+# Every table of the store (the schema check at start-up compares the database with this list).
+TABLES: tuple[str, ...] = tuple(metadata.tables)

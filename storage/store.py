@@ -31,11 +31,12 @@ from storage.migrate import missing_tables, upgrade
 from storage.models import audit_log
 from storage.presets import PresetsMixin
 from storage.runs import RunsMixin
+from storage.schedules import SchedulesMixin
 from storage.studies import StudiesMixin
 from storage.values import AuditEntry, FrozenMap
 
 
-class Store(DatasetsMixin, RunsMixin, StudiesMixin, PresetsMixin):
+class Store(DatasetsMixin, RunsMixin, StudiesMixin, PresetsMixin, SchedulesMixin):
     """Repository over one database (SQLite file or PostgreSQL).
 
     ``Store(url=None, *, actor=None, migrate=True)``: ``url`` defaults to :func:`default_database_url`; ``actor``
@@ -84,8 +85,8 @@ class Store(DatasetsMixin, RunsMixin, StudiesMixin, PresetsMixin):
     ) -> int:
         """Append an audit entry (e.g. ``record_audit("export", "run", 7, {"format": "xlsx"})``); returns its id.
 
-        ``action`` is one of ``create, update, delete, run, export``. The store records its own creates, updates,
-        deletes and re-runs; callers record exports and runs that are not saved.
+        ``action`` is one of ``create, update, delete, run, export, deliver``. The store records its own creates,
+        updates, deletes, re-runs and deliveries; callers record exports and runs that are not saved.
         """
         if action not in AUDIT_ACTIONS:
             raise ValueError(f"audit action must be one of {', '.join(AUDIT_ACTIONS)}, got {action!r}")

@@ -1,0 +1,159 @@
+"""What a delivery sends: a stored run (optionally re-run on the newest data of its stock), a study or a held
+position, in one of its export formats, with the summary that goes into the message.
+
+The files are the exports of :mod:`core.report.exports` and :mod:`core.position_history`, built from the store by
+the same use cases as the app's downloads, so an attached report equals the one downloaded by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from core import simulate
+from core.position_history import history_csv, history_excel
+from core.report.context import DatasetMeta, RunReport
+from core.report.email_summary import ReportSummary, kpi_pairs
+from core.report.exports import MIME, RUN_FORMATS, STUDY_FORMATS, Export, run_export, study_export
+from storage import Store
+from usecases.ledger import ledger
+from usecases.reports import run_report_from_store, study_report_from_store
+
+RUN = "run"
+STUDY = "study"
+POSITION = "position"
+POSITION_FORMATS: tuple[str, ...] = ("xlsx", "csv")
+FORMATS: dict[str, tuple[str, ...]] = {RUN: RUN_FORMATS, STUDY: STUDY_FORMATS, POSITION: POSITION_FORMATS}
+# The options each kind takes (passed to its export), and their types.
+OPTIONS: dict[str, dict[str, type]] = {
+    RUN: {"template": str, "page_size": str, "table": str, "chart": str, "latest_data": bool},
+    STUDY: {"page_size": str, "top_n": int},
+    POSITION: {},
+}
+
+
+class SubjectError(ValueError):
+    """A subject that cannot be sent (unknown kind, format or option)."""
+
+
+@dataclass(frozen=True)
+class ReportSubject:
+    """``kind`` (``run``, ``study``, ``position``), the stored ``id``, the ``format`` and export ``options``.
+
+    A run with ``options["latest_data"]`` is re-run with its configuration on the newest stored dataset of the
+    same symbol and interval (the one saved last), so a weekly report shows the latest prices once they are
+    imported; without it the run is re-run on its own dataset.
+    """
+
+    kind: str
+    id: int
+    format: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in FORMATS:
+            raise SubjectError(f"a report is of a {', '.join(FORMATS)}, not {self.kind!r}")
+        if self.format not in FORMATS[self.kind]:
+            raise SubjectError(f"a {self.kind} report is one of {', '.join(FORMATS[self.kind])}, not {self.format!r}")
+        if isinstance(self.id, bool) or not isinstance(self.id, int) or self.id < 1:
+            raise SubjectError(f"a {self.kind} id is a whole number from 1, got {self.id!r}")
+        allowed = OPTIONS[self.kind]
+        for key, value in self.options.items():
+            if key not in allowed:
+                names = ", ".join(allowed) or "none"
+                raise SubjectError(f"a {self.kind} report has no option {key!r} (options: {names})")
+            if not isinstance(value, allowed[key]) or (allowed[key] is int and isinstance(value, bool)):
+                raise SubjectError(f"the option {key!r} must be a {allowed[key].__name__}, got {value!r}")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ReportSubject:
+        """From the stored form ``{"kind", "id", "format", "options"}``."""
+        try:
+            return cls(str(data["kind"]), data["id"], str(data["format"]), dict(data.get("options") or {}))
+        except KeyError as exc:
+            raise SubjectError(f"a report subject needs {exc.args[0]!r}") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stored form."""
+        return {"kind": self.kind, "id": self.id, "format": self.format, "options": dict(self.options)}
+
+    @property
+    def label(self) -> str:
+        """``"run 7 as pdf"``."""
+        return f"{self.kind} {self.id} as {self.format}"
+
+
+@dataclass(frozen=True)
+class BuiltReport:
+    """The file and what the message says about it."""
+
+    export: Export
+    summary: ReportSummary
+
+
+def require_subject(store: Store, subject: ReportSubject) -> None:
+    """Raise ``NotFound`` (saying which) when the subject's run, study or position does not exist."""
+    if subject.kind == RUN:
+        store.get_run(subject.id)
+    elif subject.kind == STUDY:
+        store.get_study(subject.id)
+    else:
+        ledger(store).get(subject.id)
+
+
+def _latest_dataset(store: Store, dataset_id: int) -> int:
+    info = store.get_dataset(dataset_id)
+    same = [d for d in store.list_datasets() if d.symbol == info.symbol and d.interval == info.interval]
+    return max(same, key=lambda d: (d.last_timestamp is not None, d.last_timestamp, d.id)).id
+
+
+def _run_report(store: Store, subject: ReportSubject) -> RunReport:
+    if not subject.options.get("latest_data"):
+        return run_report_from_store(store, subject.id)
+    record = store.get_run(subject.id)
+    newest = _latest_dataset(store, record.dataset_id)
+    if newest == record.dataset_id:
+        return run_report_from_store(store, subject.id)
+    frames = store.load_dataset(newest)
+    info = store.get_dataset(newest)
+    result = simulate(frames.prices, record.config, dividends=frames.dividends)
+    return RunReport(result=result, dataset=DatasetMeta.from_market_data(info), run_id=record.id,
+                     name=f"{record.name} (re-run on {info.name})", notes=record.notes, created_at=record.created_at)
+
+
+def build_report(store: Store, subject: ReportSubject) -> BuiltReport:
+    """Build the subject's file and summary from the store (``NotFound`` when it no longer exists)."""
+    options = dict(subject.options)
+    if subject.kind == RUN:
+        options.pop("latest_data", None)
+        report = _run_report(store, subject)
+        first, last = report.period
+        facts = (("Data", f"{report.dataset.name} ({report.dataset.symbol})"),
+                 ("Period", f"{first:%Y-%m-%d} to {last:%Y-%m-%d}"))
+        return BuiltReport(run_export(report, subject.format, **options),
+                           ReportSummary(report.title, facts, kpi_pairs(report.result.metrics)))
+    if subject.kind == STUDY:
+        study = study_report_from_store(store, subject.id)
+        best = study.top(1)
+        facts: tuple[tuple[str, str], ...] = (
+            ("Method", study.method), ("Status", study.status), ("Trials", str(len(study.trials))),
+            ("Objective", study.objective_metric))
+        kpis: tuple[tuple[str, str], ...] = ()
+        if len(best):
+            row = best.iloc[0]
+            params = ", ".join(f"{c.removeprefix('param.')} = {row[c]}" for c in study.varied_params)
+            facts += (("Best trial", f"#{int(row['index'])}" + (f" ({params})" if params else "")),)
+            kpis = kpi_pairs({k: float(row[k]) for k in study.metric_columns if k in row.index})
+        title = f"Study {study.study_id}: {study.name}"
+        return BuiltReport(study_export(study, subject.format, **options), ReportSummary(title, facts, kpis))
+    history = ledger(store).history(subject.id)
+    position = history.position
+    data = history_excel(history) if subject.format == "xlsx" else history_csv(history)
+    stem = f"position{position.id}_{position.ticker}".replace("/", "_")
+    facts = (("Ticker", position.ticker), ("Shares", f"{position.shares:,.4f}"), ("Cash", f"{position.cash:,.2f}"),
+             ("Anchor", f"{position.anchor:,.4f}"), ("Status", position.status))
+    title = f"Position {position.id}: {position.name or position.ticker}"
+    return BuiltReport(Export(data, f"{stem}.{subject.format}", MIME[subject.format]),
+                       ReportSummary(title, facts))
+
