@@ -102,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from api import (
         routes_backtests,
         routes_datasets,
+        routes_delivery,
         routes_optimization,
         routes_positions,
         routes_runs,
@@ -138,6 +139,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     for module in (routes_optimization, routes_backtests, routes_datasets, routes_runs, routes_studies,
-                   routes_positions):
+                   routes_positions, routes_delivery):
         app.include_router(module.router)
     return app
