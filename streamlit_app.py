@@ -22,6 +22,7 @@ from app.views.reports import reports_page
 from app.views.risk import risk_page
 from app.views.robustness import robustness_page
 from app.views.runs import runs_page
+from app.views.schedules import schedules_page
 from app.views.trade_analysis import trade_analysis_page
 
 st.set_page_config(page_title="Volatility Balancing Lab", page_icon=":material/balance:", layout="wide")
@@ -39,6 +40,7 @@ VIEWS = {
     "regimes": regimes_page,
     "compare": compare_page,
     "reports": reports_page,
+    "schedules": schedules_page,
     "audit": audit_page,
     "definitions": definitions_page,
 }

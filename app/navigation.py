@@ -37,6 +37,7 @@ PAGES: tuple[PageEntry, ...] = (
     PageEntry("regimes", "Regimes", ":material/partly_cloudy_day:", "market-regimes"),
     PageEntry("compare", "Compare", ":material/compare_arrows:", "compare-runs"),
     PageEntry("reports", "Reports", ":material/download:", "download-reports"),
+    PageEntry("schedules", "Schedules", ":material/schedule_send:", "report-schedules"),
     PageEntry("audit", "Audit log", ":material/fact_check:", "audit-log"),
     PageEntry("definitions", "Definitions", ":material/menu_book:", "metric-definitions"),
 )

@@ -14,6 +14,8 @@ from typing import Any
 
 import streamlit as st
 
+from app.delivery_widgets import send_now_form
+from app.navigation import page_link
 from app.store_access import open_store_or_report, store_errors
 from core.figures import RUN_CHARTS
 from core.report.bundle import CSV_TABLES
@@ -21,6 +23,7 @@ from core.report.excel_run import TEMPLATE_TITLES, TEMPLATES
 from core.report.exports import Export, run_export, runs_export, study_export
 from core.report.images import ImageExportError
 from core.report.pdf import PAGE_SIZES
+from usecases.delivery import ReportSubject
 from usecases.reports import run_report_from_store, study_report_from_store
 from usecases.store import Store
 
@@ -80,6 +83,7 @@ def _run_section(store: Store) -> None:
     request = ("run", run_id, fmt, tuple(sorted(options.items())))
     _prepare(store, request, lambda: run_export(run_report_from_store(store, run_id), fmt, **options), "run", run_id,
              {"format": fmt, **options})
+    _send_section(store, ReportSubject("run", run_id, fmt, options))
 
 
 def _runs_section(store: Store) -> None:
@@ -118,6 +122,14 @@ def _study_section(store: Store) -> None:
     request = ("study", study_id, fmt)
     _prepare(store, request, lambda: study_export(study_report_from_store(store, study_id), fmt), "study", study_id,
              {"format": fmt})
+    _send_section(store, ReportSubject("study", study_id, fmt))
+
+
+def _send_section(store: Store, subject: ReportSubject) -> None:
+    """The same file sent by e-mail or to storage (a bucket, a shared folder) instead of downloaded."""
+    with st.expander("Send by e-mail or to storage", icon=":material/send:"):
+        send_now_form(store, subject, key=f"reports_send_{subject.kind}")
+        page_link("schedules", "Send it on a schedule", "Schedules: send it on a schedule", icon=":material/schedule:")
 
 
 SECTIONS: dict[str, Callable[[Store], None]] = {"A run": _run_section, "Several runs": _runs_section,
