@@ -100,6 +100,7 @@ def _auth_failed(request: Request, token: str) -> bool:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The API application (settings from the environment by default)."""
     from api import (
+        routes_alerts,
         routes_backtests,
         routes_datasets,
         routes_delivery,
@@ -139,6 +140,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     for module in (routes_optimization, routes_backtests, routes_datasets, routes_runs, routes_studies,
-                   routes_positions, routes_delivery):
+                   routes_positions, routes_delivery, routes_alerts):
         app.include_router(module.router)
     return app

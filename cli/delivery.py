@@ -29,8 +29,10 @@ def _subject(args: argparse.Namespace) -> Any:
     from usecases.delivery import ReportSubject, SubjectError
 
     kinds = [(k, getattr(args, k)) for k in ("run", "study", "position") if getattr(args, k) is not None]
+    if args.alerts:
+        kinds.append(("alerts", 0))
     if len(kinds) != 1:
-        raise CliError("name exactly one of --run ID, --study ID or --position ID")
+        raise CliError("name exactly one of --run ID, --study ID, --position ID or --alerts")
     kind, ident = kinds[0]
     options: dict[str, Any] = {}
     if getattr(args, "latest_data", False):
@@ -43,7 +45,7 @@ def _subject(args: argparse.Namespace) -> Any:
             if kind != "run" and name != "page_size":
                 raise CliError(f"--{name.replace('_', '-')} applies to a run")
             options[name] = value
-    fmt = args.format or ("xlsx" if kind == "position" else "pdf")
+    fmt = args.format or {"position": "xlsx", "alerts": "csv"}.get(kind, "pdf")
     try:
         return ReportSubject(kind, ident, fmt, options)
     except SubjectError as exc:
@@ -55,8 +57,9 @@ def _subject_arguments(p: argparse.ArgumentParser) -> None:
     what.add_argument("--run", type=_positive_int, metavar="ID", help="a saved run")
     what.add_argument("--study", type=_positive_int, metavar="ID", help="an optimisation study")
     what.add_argument("--position", type=_positive_int, metavar="ID", help="a held position (xlsx or csv)")
+    what.add_argument("--alerts", action="store_true", help="the watch list of every held position (csv or json)")
     p.add_argument("--format", choices=("xlsx", "pdf", "csv", "json", "png", "svg"),
-                   help="file format (default pdf; xlsx for a position)")
+                   help="file format (default pdf; xlsx for a position, csv for the alerts)")
     p.add_argument("--latest-data", action="store_true",
                    help="re-run the run on the newest stored dataset of its symbol before reporting")
     p.add_argument("--template", help="workbook template of a run (xlsx)")

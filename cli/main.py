@@ -49,7 +49,7 @@ OUTPUT_FILES: tuple[str, ...] = ("trades.csv", "timeline.csv", "metrics.csv", "m
 
 # Further commands live in their own modules; each exposes ``register(subparsers)``, which adds its subparser and
 # sets ``handler=fn(args, stdout, stderr) -> int``. Add a module here to add a command.
-COMMAND_MODULES: tuple[str, ...] = ("cli.runs", "cli.optimize", "cli.report", "cli.delivery")
+COMMAND_MODULES: tuple[str, ...] = ("cli.runs", "cli.optimize", "cli.report", "cli.delivery", "cli.alerts")
 
 
 class CliError(Exception):

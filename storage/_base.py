@@ -18,7 +18,7 @@ from storage.models import audit_log
 
 T = TypeVar("T")
 
-AUDIT_ACTIONS: tuple[str, ...] = ("create", "update", "delete", "run", "export", "deliver")
+AUDIT_ACTIONS: tuple[str, ...] = ("create", "update", "delete", "run", "export", "deliver", "alert")
 
 
 def utcnow() -> datetime:

@@ -85,7 +85,7 @@ class Store(DatasetsMixin, RunsMixin, StudiesMixin, PresetsMixin, SchedulesMixin
     ) -> int:
         """Append an audit entry (e.g. ``record_audit("export", "run", 7, {"format": "xlsx"})``); returns its id.
 
-        ``action`` is one of ``create, update, delete, run, export, deliver``. The store records its own creates,
+        ``action`` is one of ``create, update, delete, run, export, deliver, alert``. The store records its own creates,
         updates, deletes, re-runs and deliveries; callers record exports and runs that are not saved.
         """
         if action not in AUDIT_ACTIONS:

@@ -66,3 +66,30 @@ def test_reports_page_sends_the_chosen_export_now(tmp_path: Path) -> None:
     at.text_area(key="reports_send_run_to").set_value("s3://key:secret@bucket/")
     next(b for b in at.button if b.label == "Send now").click().run()
     assert any("Nothing was sent" in e.value and "credentials never go" in e.value for e in at.error)
+
+
+def test_the_watch_list_on_home_and_positions() -> None:
+    import pandas as pd
+
+    from core import StrategyConfig
+    from core.data import MarketData
+    from usecases.ledger import ledger
+
+    with Store() as store:
+        ledger(store).create("ACME", StrategyConfig(trigger_up=0.05, trigger_down=0.05), shares=50.0, cash=5000.0,
+                             anchor=100.0, at="2026-11-30")
+        index = pd.date_range("2026-11-30", periods=3, freq="B")
+        store.save_dataset(MarketData(prices=pd.DataFrame({"close": [100.0, 101.0, 107.0]}, index=index),
+                                      dividends=pd.DataFrame(columns=["ex_date", "amount", "pay_date"]),
+                                      name="ACME daily", symbol="ACME", interval="1d", price_basis="raw",
+                                      source="csv"))
+    at = run_app()
+    watch = next(df.value for df in at.dataframe if "to sell trigger" in df.value.columns)
+    assert list(watch["ticker"]) == ["ACME"] and list(watch["state"]) == ["🔴 Action due"]
+    assert any("1 position(s) need an order now" in e.value for e in at.error)
+    at = open_page(at, url_path("positions"))
+    watch = next(df.value for df in at.dataframe if "to sell trigger" in df.value.columns)
+    assert list(watch["action"]) == ["SELL"]
+    with Store() as store:
+        [entry] = store.list_audit(entity="position_alert")
+    assert entry.details["state"] == "action_due"

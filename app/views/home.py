@@ -14,7 +14,9 @@ from app.data import DEFAULT_SAMPLE, samples
 from app.navigation import switch_to
 from app.state import DatasetRef, set_active_config, set_active_dataset
 from app.store_access import open_store_or_report, store_errors
+from app.watch_list import watch_list_fragment
 from core import StrategyConfig
+from usecases.ledger import ledger
 from usecases.store import RunRecord, StudyRecord
 
 RECENT = 5  # rows in each "recent" table
@@ -82,6 +84,9 @@ def home_page() -> None:
     store = open_store_or_report("Recent runs and studies cannot be shown: the run store is not available")
     if store is None:
         return
+    if ledger(store).list(status="active"):
+        st.subheader("Watch list")
+        watch_list_fragment(store, key="home_watch")
     runs_col, studies_col = st.columns(2)
     with runs_col:
         st.subheader("Recent runs")

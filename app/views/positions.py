@@ -25,9 +25,11 @@ import streamlit as st
 
 from app.data import load_sample_data, samples
 from app.store_access import open_store_or_report
+from app.watch_list import watch_list_fragment, watch_settings_inputs
 from app.widgets import flash, render_problem, show_flash
 from core.advisor import Decision, evaluate
 from core.position_history import history_csv, history_excel
+from usecases.alerts import Quote
 from usecases.ledger import ledger, local_now
 from usecases.store import POSITION_STATUSES, PositionRecord, Store, StoreError
 
@@ -176,6 +178,10 @@ def positions_page() -> None:
 
     st.dataframe(positions_frame(records, _quotes()), hide_index=True, column_config=_list_columns(),
                  key="pos_table")
+    with st.expander("Watch list", expanded=True, icon=":material/notifications:"):
+        watch_settings_inputs()
+        typed = {pid: Quote(q.price, q.at, q.source) for pid, q in _quotes().items()}
+        watch_list_fragment(store, typed, key="pos_watch")
     by_id = {p.id: p for p in records}
     pid = st.selectbox("Position", list(by_id), format_func=lambda i: f"#{i} {by_id[i].ticker} — {by_id[i].name}",
                        key="pos_selected")

@@ -1,5 +1,6 @@
-"""What a delivery sends: a stored run (optionally re-run on the newest data of its stock), a study or a held
-position, in one of its export formats, with the summary that goes into the message.
+"""What a delivery sends: a stored run (optionally re-run on the newest data of its stock), a study, a held
+position or the watch list of every held position (docs/strategy.md §11), in one of its export formats, with the
+summary that goes into the message.
 
 The files are the exports of :mod:`core.report.exports` and :mod:`core.position_history`, built from the store by
 the same use cases as the app's downloads, so an attached report equals the one downloaded by hand.
@@ -7,29 +8,38 @@ the same use cases as the app's downloads, so an attached report equals the one 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from core import simulate
+from core.alerts import ACTION_DUE, AlertSettings, alerts_frame
+from core.json_values import records
 from core.position_history import history_csv, history_excel
 from core.report.context import DatasetMeta, RunReport
 from core.report.email_summary import ReportSummary, kpi_pairs
 from core.report.exports import MIME, RUN_FORMATS, STUDY_FORMATS, Export, run_export, study_export
+from core.report.safe_cells import safe_frame
 from storage import Store
+from usecases.alerts import record_changes, watch_list
 from usecases.ledger import ledger
 from usecases.reports import run_report_from_store, study_report_from_store
 
 RUN = "run"
 STUDY = "study"
 POSITION = "position"
+ALERTS = "alerts"  # the watch list of every active position; its id is 0 (there is one list)
 POSITION_FORMATS: tuple[str, ...] = ("xlsx", "csv")
-FORMATS: dict[str, tuple[str, ...]] = {RUN: RUN_FORMATS, STUDY: STUDY_FORMATS, POSITION: POSITION_FORMATS}
+ALERTS_FORMATS: tuple[str, ...] = ("csv", "json")
+FORMATS: dict[str, tuple[str, ...]] = {RUN: RUN_FORMATS, STUDY: STUDY_FORMATS, POSITION: POSITION_FORMATS,
+                                       ALERTS: ALERTS_FORMATS}
 # The options each kind takes (passed to its export), and their types.
 OPTIONS: dict[str, dict[str, type]] = {
     RUN: {"template": str, "page_size": str, "table": str, "chart": str, "latest_data": bool},
     STUDY: {"page_size": str, "top_n": int},
     POSITION: {},
+    ALERTS: {"near_pct": float, "stale_hours": float},
 }
 
 
@@ -56,14 +66,16 @@ class ReportSubject:
             raise SubjectError(f"a report is of a {', '.join(FORMATS)}, not {self.kind!r}")
         if self.format not in FORMATS[self.kind]:
             raise SubjectError(f"a {self.kind} report is one of {', '.join(FORMATS[self.kind])}, not {self.format!r}")
-        if isinstance(self.id, bool) or not isinstance(self.id, int) or self.id < 1:
-            raise SubjectError(f"a {self.kind} id is a whole number from 1, got {self.id!r}")
+        lowest = 0 if self.kind == ALERTS else 1
+        if isinstance(self.id, bool) or not isinstance(self.id, int) or self.id < lowest:
+            raise SubjectError(f"a {self.kind} id is a whole number from {lowest}, got {self.id!r}")
         allowed = OPTIONS[self.kind]
         for key, value in self.options.items():
             if key not in allowed:
                 names = ", ".join(allowed) or "none"
                 raise SubjectError(f"a {self.kind} report has no option {key!r} (options: {names})")
-            if not isinstance(value, allowed[key]) or (allowed[key] is int and isinstance(value, bool)):
+            expected = (int, float) if allowed[key] is float else allowed[key]
+            if not isinstance(value, expected) or (allowed[key] in (int, float) and isinstance(value, bool)):
                 raise SubjectError(f"the option {key!r} must be a {allowed[key].__name__}, got {value!r}")
 
     @classmethod
@@ -98,7 +110,7 @@ def require_subject(store: Store, subject: ReportSubject) -> None:
         store.get_run(subject.id)
     elif subject.kind == STUDY:
         store.get_study(subject.id)
-    else:
+    elif subject.kind == POSITION:
         ledger(store).get(subject.id)
 
 
@@ -147,6 +159,8 @@ def build_report(store: Store, subject: ReportSubject) -> BuiltReport:
             kpis = kpi_pairs({k: float(row[k]) for k in study.metric_columns if k in row.index})
         title = f"Study {study.study_id}: {study.name}"
         return BuiltReport(study_export(study, subject.format, **options), ReportSummary(title, facts, kpis))
+    if subject.kind == ALERTS:
+        return _alerts_report(store, subject)
     history = ledger(store).history(subject.id)
     position = history.position
     data = history_excel(history) if subject.format == "xlsx" else history_csv(history)
@@ -157,3 +171,20 @@ def build_report(store: Store, subject: ReportSubject) -> BuiltReport:
     return BuiltReport(Export(data, f"{stem}.{subject.format}", MIME[subject.format]),
                        ReportSummary(title, facts))
 
+
+
+def _alerts_report(store: Store, subject: ReportSubject) -> BuiltReport:
+    settings = AlertSettings(near_fraction=float(subject.options.get("near_pct", 1.0)) / 100,
+                             stale_after_hours=float(subject.options.get("stale_hours", 96.0)))
+    alerts = watch_list(store, settings=settings)
+    record_changes(store, alerts)
+    frame = safe_frame(alerts_frame(alerts))
+    if subject.format == "csv":
+        data = frame.to_csv(index=False).encode("utf-8")
+    else:
+        data = json.dumps({"items": records(frame, index=False)}, indent=2, allow_nan=False).encode("utf-8")
+    due = sum(a.state == ACTION_DUE for a in alerts)
+    facts = tuple((f"#{a.position_id} {a.ticker}", f"{a.label}: {a.message}") for a in alerts)
+    title = f"Watch list: {due} action(s) due" if due else "Watch list: no action due"
+    return BuiltReport(Export(data, f"watch_list.{subject.format}", MIME[subject.format]),
+                       ReportSummary(title, facts))
