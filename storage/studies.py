@@ -19,15 +19,17 @@ from storage.models import INDEXED_METRICS, studies, trials
 from storage.runs import indexed_metric_values, order_clause
 from storage.values import FrozenMap, StudyRecord, TrialInput, TrialRecord, freeze
 
-STUDY_STATUSES: tuple[str, ...] = ("draft", "running", "paused", "completed", "failed", "cancelled")
+# "interrupted": the worker stopped sending heartbeats (killed, crashed, machine rebooted); resumable at once
+STUDY_STATUSES: tuple[str, ...] = ("draft", "running", "paused", "interrupted", "completed", "failed", "cancelled")
 TRIAL_STATUSES: tuple[str, ...] = ("completed", "failed", "pruned")
 TRIAL_SORT_KEYS: tuple[str, ...] = ("trial_index", "duration_s", *INDEXED_METRICS)
 
 # status -> the statuses it may change to
 STUDY_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "draft": ("running", "cancelled"),
-    "running": ("paused", "completed", "failed", "cancelled"),
+    "running": ("paused", "interrupted", "completed", "failed", "cancelled"),
     "paused": ("running", "cancelled", "failed"),
+    "interrupted": ("running", "cancelled", "failed"),
     "failed": ("running", "cancelled"),
     "completed": (),
     "cancelled": (),
@@ -193,6 +195,30 @@ class StudiesMixin(StoreBase):
 
         self._write(update)
         return self.get_study(study_id)
+
+    def heartbeat_study(self, study_id: int) -> bool:
+        """A running study's worker says it is alive (``updated_at`` = now); False when the study is no longer
+        ``running`` (paused, cancelled or marked interrupted meanwhile), which tells the worker to stop."""
+        return self._write(lambda conn: conn.execute(
+            sa.update(studies).where(studies.c.id == study_id, studies.c.status == "running")
+            .values(updated_at=utcnow())).rowcount) == 1
+
+    def interrupt_stale_study(self, study_id: int, *, stale_after_s: float, reason: str) -> bool:
+        """Mark a ``running`` study ``interrupted`` with ``reason`` if nothing (trial or heartbeat) was written for
+        ``stale_after_s`` seconds; True when this call marked it (a compare-and-set, so only one caller does)."""
+        cutoff = utcnow() - timedelta(seconds=stale_after_s)
+
+        def mark(conn: Connection) -> bool:
+            changed = conn.execute(
+                sa.update(studies).where(studies.c.id == study_id, studies.c.status == "running",
+                                         studies.c.updated_at < cutoff)
+                .values(status="interrupted", error=reason[:2000], updated_at=utcnow())).rowcount
+            if changed == 1:
+                self._audit(conn, "update", "study", study_id, {"status": "interrupted", "from": "running",
+                                                                "reason": reason})
+            return changed == 1
+
+        return self._write(mark)
 
     def delete_study(self, study_id: int) -> None:
         """Delete a study and all its trials."""

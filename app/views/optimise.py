@@ -295,7 +295,7 @@ def study_status(store: Store, record: StudyRecord) -> None:
     (st.error if record.status == "failed" else st.success if record.status == "completed" else st.info)(text)
     if record.error:
         st.caption(f"Error: {record.error}")
-    if record.status in ("paused", "failed", "draft") and st.button("Resume", key="optimise_resume",
+    if record.status in ("paused", "interrupted", "failed", "draft") and st.button("Resume", key="optimise_resume",
                                                                      icon=":material/play_arrow:"):
         try:
             proc = resume_study(store, record.id, store_url())

@@ -17,6 +17,7 @@ Modules: ``study`` (create and run), ``control`` (worker process, pause / cancel
 from usecases.studies.control import (
     StudyBusyError,
     cancel_study,
+    check_interrupted,
     pause_study,
     resume_study,
     start_worker,
@@ -30,6 +31,7 @@ __all__ = [
     "Progress",
     "StudyBusyError",
     "cancel_study",
+    "check_interrupted",
     "create_study",
     "invalid_summary",
     "load_study",

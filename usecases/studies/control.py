@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from storage.database import ENV_VAR
-from usecases.studies.study import Progress, _progress_of
+from usecases.studies.study import Progress, _progress_of, heartbeat_timeout_s
 
 if TYPE_CHECKING:
     from storage import Store
@@ -67,32 +67,43 @@ class StudyBusyError(RuntimeError):
     """The study cannot be resumed now (it is finished, or a worker is still writing to it)."""
 
 
-def resume_study(
-    store: Store, study_id: int, database_url: str, *, stale_after_s: float = 60.0, **worker_options: Any
-) -> subprocess.Popen[bytes]:
-    """Start a worker for a draft, paused or failed study, or for a ``running`` one whose worker died (nothing
-    written for ``stale_after_s`` seconds, e.g. after a SIGKILL or a reboot). Stored trials are skipped.
+def check_interrupted(store: Store, study_id: int, *, stale_after_s: float | None = None) -> StudyRecord:
+    """The study, marked ``interrupted`` first if it is ``running`` but its worker has written no trial and no
+    heartbeat for ``stale_after_s`` seconds (default :func:`heartbeat_timeout_s`: the worker died)."""
+    timeout = heartbeat_timeout_s() if stale_after_s is None else stale_after_s
+    record = store.get_study(study_id)
+    if record.status == "running" and (datetime.now(UTC) - record.updated_at).total_seconds() >= timeout:
+        store.interrupt_stale_study(study_id, stale_after_s=timeout, reason=(
+            f"the worker stopped: no heartbeat for {timeout:.0f} s (killed, crashed or the machine restarted); "
+            "resume the study to continue from its stored trials"))
+        record = store.get_study(study_id)
+    return record
 
-    Raises :class:`StudyBusyError` for a finished study or one whose worker still writes (two workers on one study
+
+def resume_study(
+    store: Store, study_id: int, database_url: str, *, stale_after_s: float | None = None, **worker_options: Any
+) -> subprocess.Popen[bytes]:
+    """Start a worker for a draft, paused, interrupted or failed study, or for a ``running`` one whose worker died
+    (no heartbeat for ``stale_after_s`` seconds, default :func:`heartbeat_timeout_s`). Stored trials are skipped.
+
+    Raises :class:`StudyBusyError` for a finished study or one whose worker is alive (two workers on one study
     would only waste work: trials are idempotent, but each would compute them).
     """
-    record = store.get_study(study_id)
+    record = check_interrupted(store, study_id, stale_after_s=stale_after_s)
     if record.status in ("completed", "cancelled"):
         raise StudyBusyError(f"study {study_id} is {record.status}; there is nothing to resume")
     if record.status == "running":
         idle = (datetime.now(UTC) - record.updated_at).total_seconds()
-        if idle < stale_after_s:
-            raise StudyBusyError(
-                f"study {study_id} is running (last write {idle:.0f} s ago); pause it first, or resume after "
-                f"{stale_after_s:.0f} s without writes if its worker died"
-            )
-    else:
-        store.set_study_status(study_id, "running")
+        raise StudyBusyError(
+            f"study {study_id} is running (its worker wrote {idle:.0f} s ago); pause it first — a study whose "
+            f"worker died is marked interrupted after {heartbeat_timeout_s():.0f} s without a heartbeat"
+        )
+    store.set_study_status(study_id, "running")
     return start_worker(database_url, study_id, **worker_options)
 
 
 def study_progress(store: Store, study_id: int) -> Progress:
     """Done / total / invalid, and the rate and ETA measured from the recent batches' timestamps in the store."""
-    record = store.get_study(study_id)
+    record = check_interrupted(store, study_id)
     rate = store.study_rate(study_id) if record.status == "running" else None
     return _progress_of(record, rate)

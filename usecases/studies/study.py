@@ -12,8 +12,11 @@ The app never runs a study in its own script thread: :func:`usecases.studies.con
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +41,11 @@ if TYPE_CHECKING:
     from storage.values import StudyRecord
 
 DEFAULT_BATCH = 2_500
+# A running study's worker writes a heartbeat every HEARTBEAT_S seconds; a study with nothing written for
+# HEARTBEAT_TIMEOUT_S seconds is marked "interrupted" (its worker died) and can be resumed at once.
+HEARTBEAT_S = 2.0
+HEARTBEAT_TIMEOUT_VAR = "VBL_STUDY_HEARTBEAT_TIMEOUT_S"
+DEFAULT_HEARTBEAT_TIMEOUT_S = 15.0
 BAYES_SAVE_EVERY = 25
 INVALID_PREFIX = "invalid configuration: "
 
@@ -136,16 +144,17 @@ def run_study(
     executor = executor or LocalExecutor()
     tracker = _Tracker(store, study_id, int(record.n_planned or 0), on_progress)
     try:
-        frames = store.load_dataset(record.dataset_id)
-        prices = frames.prices
-        if frames.info.timezone and not prices.attrs.get("timezone"):
-            prices.attrs["timezone"] = frames.info.timezone
-        dividends = frames.dividends if frames.dividends is not None and len(frames.dividends) else None
-        executor.start(prepare(prices, dividends))
-        if record.method == "bayes":
-            finished = _run_bayes(store, record, space, objective, executor, tracker)
-        else:
-            finished = _run_indexed(store, record, space, executor, batch_size, tracker)
+        with _heartbeat(store, study_id):
+            frames = store.load_dataset(record.dataset_id)
+            prices = frames.prices
+            if frames.info.timezone and not prices.attrs.get("timezone"):
+                prices.attrs["timezone"] = frames.info.timezone
+            dividends = frames.dividends if frames.dividends is not None and len(frames.dividends) else None
+            executor.start(prepare(prices, dividends))
+            if record.method == "bayes":
+                finished = _run_bayes(store, record, space, objective, executor, tracker)
+            else:
+                finished = _run_indexed(store, record, space, executor, batch_size, tracker)
     except KeyboardInterrupt:
         _set_if_running(store, study_id, "paused")  # Ctrl-C in a terminal: resumable, like a pause
         raise
@@ -157,6 +166,40 @@ def run_study(
     if finished and _status(store, study_id) == "running":
         store.set_study_status(study_id, "completed")
     return store.get_study(study_id)
+
+
+def heartbeat_timeout_s() -> float:
+    """How long a running study may go without a write before it counts as interrupted
+    (``$VBL_STUDY_HEARTBEAT_TIMEOUT_S``, default 15 s; at least 3 heartbeats)."""
+    raw = os.environ.get(HEARTBEAT_TIMEOUT_VAR, "").strip()
+    try:
+        value = float(raw) if raw else DEFAULT_HEARTBEAT_TIMEOUT_S
+    except ValueError:
+        raise ValueError(f"{HEARTBEAT_TIMEOUT_VAR} must be a number of seconds, got {raw!r}") from None
+    if not 3 * HEARTBEAT_S <= value <= 86_400:
+        raise ValueError(f"{HEARTBEAT_TIMEOUT_VAR} must be between {3 * HEARTBEAT_S:g} and 86400 s, got {value:g}")
+    return value
+
+
+@contextlib.contextmanager
+def _heartbeat(store: Store, study_id: int) -> Iterator[None]:
+    """Write the study's heartbeat every HEARTBEAT_S seconds from a background thread while the block runs (a
+    batch may compute for longer than the timeout without writing a trial)."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT_S):
+            with contextlib.suppress(Exception):  # a missed beat is retried; the trials' writes report errors
+                if not store.heartbeat_study(study_id):
+                    return  # paused, cancelled or marked interrupted: the tracker stops the work at its next batch
+
+    thread = threading.Thread(target=beat, name=f"study-{study_id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def _set_if_running(store: Store, study_id: int, status: str, message: str | None = None) -> None:
