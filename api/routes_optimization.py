@@ -155,7 +155,8 @@ def start_config(study_id: int, request: Request, store: StoreDep) -> dict[str, 
     """Start the study's worker process (``usecases.studies.start_worker``) and answer at once; poll progress."""
     record = store.get_study(study_id)
     if record.status != "draft":
-        hint = "resume it instead" if record.status in ("paused", "interrupted", "failed") else "there is nothing to start"
+        resumable = record.status in ("paused", "interrupted", "failed")
+        hint = "resume it instead" if resumable else "there is nothing to start"
         raise Problem(409, f"study {study_id} is {record.status}, not draft; {hint}", kind="study-not-draft")
     # Claim the study first: of two concurrent starts only one can move it from draft to running (the store
     # refuses the second change), so one worker runs it. The worker takes over a running study.
