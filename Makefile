@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run api test bench lint clean
+.PHONY: run api stack test test-fast bench lint clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,16 @@ API_PORT ?= 8000
 api: $(STAMP)
 	$(BIN)/python -m api serve --host $(API_HOST) --port $(API_PORT)
 
+# The app, the API and the scheduler together (Procfile), stopped together by Ctrl-C.
+stack: $(STAMP)
+	$(BIN)/honcho start -f Procfile
+
 test: lint
 	$(BIN)/python -m pytest -n 2 -q
+
+# The inner loop: no browser, no real servers or processes killed, no slow-marked tests (about a minute).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q -m "not slow" --ignore=tests/e2e --ignore=tests/faults --ignore=tests/delivery
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

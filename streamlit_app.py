@@ -24,8 +24,14 @@ from app.views.robustness import robustness_page
 from app.views.runs import runs_page
 from app.views.schedules import schedules_page
 from app.views.trade_analysis import trade_analysis_page
+from usecases.settings import SettingsError, load_settings
 
 st.set_page_config(page_title="Volatility Balancing Lab", page_icon=":material/balance:", layout="wide")
+try:
+    load_settings("app")  # .env, validation and the profile's rules (VBL_ENV=prod refuses the default store)
+except SettingsError as exc:
+    st.error(f"**The app cannot start with these settings.** {exc}", icon=":material/error:")
+    st.stop()
 
 VIEWS = {
     "home": home_page,

@@ -42,7 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the arguments, check the settings and serve."""
     args = build_parser().parse_args(argv)
+    from usecases.settings import load_settings
+
     try:
+        load_settings("api")  # the profile's rules (VBL_ENV=prod needs a token, a chosen database, no debug)
         settings = Settings.from_env()
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)

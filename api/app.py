@@ -26,6 +26,7 @@ MAX_UPLOAD_VAR = "VBL_API_MAX_UPLOAD_MB"
 CORS_VAR = "VBL_API_CORS_ORIGINS"
 DEFAULT_MAX_UPLOAD_MB = 50.0
 API_VERSION = "1"
+PROBE_PATHS = frozenset({"/health", "/ready"})
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_backtests,
         routes_datasets,
         routes_delivery,
+        routes_health,
         routes_optimization,
         routes_positions,
         routes_runs,
@@ -122,7 +124,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Any:
-        if request.method != "OPTIONS" and settings.token and _auth_failed(request, settings.token):
+        probe = request.url.path in PROBE_PATHS  # load balancers and supervisors probe without a token
+        if request.method != "OPTIONS" and not probe and settings.token and _auth_failed(request, settings.token):
             return problems.problem_response(
                 401, "send the API token as 'Authorization: Bearer <token>'", kind="not-authenticated",
                 headers={"WWW-Authenticate": "Bearer"}, instance=request.url.path)
@@ -140,6 +143,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     for module in (routes_optimization, routes_backtests, routes_datasets, routes_runs, routes_studies,
-                   routes_positions, routes_delivery, routes_alerts):
+                   routes_positions, routes_delivery, routes_alerts, routes_health):
         app.include_router(module.router)
     return app

@@ -178,13 +178,20 @@ def change_status(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
 
 def scheduler(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from usecases.delivery import ReportScheduler
+    from usecases.settings import SettingsError, load_settings
 
+    try:
+        load_settings("scheduler")
+    except SettingsError as exc:
+        raise CliError(str(exc)) from None
     logging.basicConfig(level=logging.INFO, stream=stderr, format="%(asctime)s %(levelname)s %(message)s")
     try:
         service = ReportScheduler(sync_s=args.sync_seconds)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     if not args.once:
+        if args.health_port is not None:
+            service.serve_health(args.health_port)
         service.serve_forever()
         return EXIT_OK
     try:
@@ -229,4 +236,6 @@ def register(subparsers: Any) -> None:
                      help="one pass (due slots, missed slots, due retries), then exit: for cron-driven setups")
     run.add_argument("--sync-seconds", type=float, default=30.0, metavar="S",
                      help="how often schedules are re-read and retries attempted (default 30)")
+    run.add_argument("--health-port", type=int, default=None, metavar="PORT",
+                     help="answer GET /health on 127.0.0.1:PORT (for the process supervisor)")
     run.set_defaults(handler=scheduler)

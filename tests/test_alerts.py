@@ -116,7 +116,7 @@ def test_cli_alerts_exit_code_says_whether_an_action_is_due(held: Store, capsys)
     assert code == 2 and "TICKER=PRICE" in err
 
 
-def test_the_watch_list_as_a_delivered_report(held: Store, tmp_path) -> None:  # noqa: ANN001
+def test_the_watch_list_as_a_delivered_report(held: Store, tmp_path) -> None:
     import json
 
     from usecases.delivery import ReportSubject, RetryPolicy, send_now

@@ -13,10 +13,12 @@ Stopped by SIGTERM or SIGINT, it finishes the delivery in progress first.
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -46,6 +48,8 @@ class ReportScheduler:
         self._jobs: dict[int, tuple[str, str]] = {}  # schedule id -> (cron, timezone) of its registered job
         self._stopped = threading.Event()
         self._lock = threading.Lock()  # one pass at a time in this process (claims guard other processes)
+        self.last_pass_at: datetime | None = None
+        self._health: ThreadingHTTPServer | None = None
 
     # -- one pass -------------------------------------------------------------------------------------------------
 
@@ -60,6 +64,7 @@ class ReportScheduler:
             for record in done:
                 log.info("delivery %s of schedule %s to %s: %s", record.id, record.schedule_id, record.destination,
                          record.status)
+            self.last_pass_at = datetime.now(UTC)
             return done
 
     def _guarded(self, fn: Any, *args: Any, **kwargs: Any) -> list[DeliveryRecord]:
@@ -123,9 +128,42 @@ class ReportScheduler:
                                 next_run_time=datetime.now(UTC))
         self._scheduler.start()
 
+    @property
+    def alive(self) -> bool:
+        """Whether a pass ran within three sync intervals (the health endpoint's answer)."""
+        last = self.last_pass_at
+        return last is not None and (datetime.now(UTC) - last).total_seconds() <= 3 * self.sync_s + 5
+
+    def serve_health(self, port: int, host: str = "127.0.0.1") -> int:
+        """Answer ``GET /health`` on ``host:port`` (200 while passes run, 503 otherwise); returns the port."""
+        service = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path != "/health":
+                    self.send_error(404)
+                    return
+                last = service.last_pass_at
+                body = json.dumps({"status": "ok" if service.alive else "stale",
+                                   "last_pass_at": None if last is None else last.isoformat()}).encode()
+                self.send_response(200 if service.alive else 503)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:  # probes every few seconds would flood the log
+                pass
+
+        self._health = ThreadingHTTPServer((host, port), Handler)
+        threading.Thread(target=self._health.serve_forever, name="scheduler-health", daemon=True).start()
+        return int(self._health.server_address[1])
+
     def stop(self) -> None:
         """Stop after the delivery in progress."""
         self._stopped.set()
+        if self._health is not None:
+            self._health.shutdown()
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=True)
         self.store.close()

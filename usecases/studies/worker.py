@@ -23,6 +23,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from core.optimize.executors import make_executor
     from storage import Store
+    from usecases.settings import SettingsError, load_settings
+
+    try:
+        load_settings("worker")
+    except SettingsError as exc:
+        print(f"study {args.study}: {exc}", file=sys.stderr)
+        return 2
     from usecases.studies.study import DEFAULT_BATCH, run_study
 
     store = Store(None, actor="optimize-worker")  # $VBL_DATABASE_URL, or the default SQLite file
