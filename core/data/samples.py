@@ -1,6 +1,8 @@
 """Real daily price histories bundled in ``data/`` so the app works offline (provenance in ``data/README.md``).
 
-The CSVs are byte-for-byte copies of files shipped in PyPI packages; nothing here imports those packages.
+GOOG, MSFT and SP500 are byte-for-byte copies of files shipped in PyPI packages; INTC, MMM and COST (prices and
+dividend events) were extracted from a zipline-reloaded test bundle by ``data/tools/zipline_example_bundle.py``.
+Nothing here imports those packages.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class SampleInfo:
     dividends: str  # what the dividend events are and why
     origin: str  # PyPI package, version and path inside it
     licence: str
+    dividends_file: str = ""  # dividend events (ex_date, amount[, pay_date]) relative to data/; "" for none
 
     @property
     def period(self) -> str:
@@ -90,6 +93,59 @@ SAMPLES: dict[str, SampleInfo] = {
             origin="arch 8.0.0, arch/data/sp500/sp500.csv.gz (decompressed)",
             licence="NCSA (University of Illinois/NCSA Open Source License, arch)",
         ),
+        SampleInfo(
+            key="INTC",
+            symbol="INTC",
+            name="INTC daily 2004-2014 with dividends (zipline test bundle)",
+            description="Intel daily OHLCV 2004-2014, raw closes (no split in the period), 44 quarterly dividends.",
+            file="intc.csv",
+            start="2004-01-02",
+            end="2014-12-31",
+            rows=2769,
+            interval="1d",
+            # Raw closes; Intel did not split in 2004-2014 (last split 2000), so they are split-adjusted as well.
+            price_basis="split_adjusted",
+            dividends="44 cash dividends as events (ex-date and amount per share; no pay dates in the source)",
+            origin="zipline-reloaded 3.2.1 sdist, tests/resources/example_data.tar.gz (bundle 'test'), extracted",
+            licence="Apache-2.0 (zipline-reloaded)",
+            dividends_file="intc_dividends.csv",
+        ),
+        SampleInfo(
+            key="MMM",
+            symbol="MMM",
+            name="MMM daily 2004-2014 with dividends (zipline test bundle)",
+            description="3M daily OHLCV 2004-2014, raw closes (no split in the period), 44 quarterly dividends.",
+            file="mmm.csv",
+            start="2004-01-02",
+            end="2014-12-31",
+            rows=2769,
+            interval="1d",
+            # Raw closes; 3M's last split was in 2003, before the first bar.
+            price_basis="split_adjusted",
+            dividends="44 cash dividends as events (ex-date and amount per share; no pay dates in the source)",
+            origin="zipline-reloaded 3.2.1 sdist, tests/resources/example_data.tar.gz (bundle 'test'), extracted",
+            licence="Apache-2.0 (zipline-reloaded)",
+            dividends_file="mmm_dividends.csv",
+        ),
+        SampleInfo(
+            key="COST",
+            symbol="COST",
+            name="COST daily 2004-2014 with dividends (zipline test bundle)",
+            description="Costco daily OHLCV 2004-2014, raw closes (no split in the period), 44 dividends incl. a "
+            "7 USD special one.",
+            file="cost.csv",
+            start="2004-01-02",
+            end="2014-12-31",
+            rows=2769,
+            interval="1d",
+            # Raw closes; Costco's last split was in 2000.
+            price_basis="split_adjusted",
+            dividends="44 cash dividends as events, one of them the 7 USD special dividend of December 2012 (no pay "
+            "dates in the source)",
+            origin="zipline-reloaded 3.2.1 sdist, tests/resources/example_data.tar.gz (bundle 'test'), extracted",
+            licence="Apache-2.0 (zipline-reloaded)",
+            dividends_file="cost_dividends.csv",
+        ),
     )
 }
 
@@ -113,13 +169,19 @@ def _load_cached(key: str) -> MarketData:
     path = DATA_DIR / info.file
     if not path.is_file():
         raise DataError(f"bundled dataset {key} is missing: {path} not found (reinstall or restore data/)")
-    loaded = load_csv(path, symbol=info.symbol)
+    dividends = None
+    if info.dividends_file:
+        dividends = DATA_DIR / info.dividends_file
+        if not dividends.is_file():
+            raise DataError(f"bundled dataset {key} is missing: {dividends} not found (reinstall or restore data/)")
+    loaded = load_csv(path, symbol=info.symbol, dividends=dividends)
     # The file's own columns cannot tell split- from dividend-adjusted prices; the registry knows.
     return replace(loaded, name=info.name, price_basis=info.price_basis, source="bundled")
 
 
 def load_sample(name: str) -> MarketData:
-    """Load a bundled dataset by key (``"GOOG"``, ``"MSFT"``, ``"SP500"``; case-insensitive).
+    """Load a bundled dataset by key (``"GOOG"``, ``"MSFT"``, ``"SP500"``, ``"INTC"``, ``"MMM"``, ``"COST"``;
+    case-insensitive). INTC, MMM and COST come with their dividend events in ``.dividends``.
 
     Parsed once per process; every call returns a fresh deep copy, so callers may modify what they get.
 
