@@ -14,7 +14,8 @@ DEFAULT_SAMPLE = "GOOG"
 
 
 def samples() -> dict[str, SampleInfo]:
-    """The bundled datasets by key (``"GOOG"``, ``"MSFT"``, ``"SP500"``), in the registry's order."""
+    """The bundled datasets by key (``"GOOG"``, ``"MSFT"``, ``"SP500"``, ``"INTC"``, ``"MMM"``, ``"COST"``), in the
+    registry's order."""
     return {info.key: info for info in list_samples()}
 
 
