@@ -9,12 +9,15 @@ import sys
 
 MODULES = [
     "benchmarks.bench_engine",
+    "benchmarks.bench_data",
     "benchmarks.bench_storage",
     "benchmarks.bench_optimize",
     "benchmarks.bench_report",
     "benchmarks.bench_analysis",
     "benchmarks.bench_app",
 ]
+# Run only when named (``python -m benchmarks bench_dask``): they take minutes.
+ON_REQUEST = ["benchmarks.bench_dask"]
 
 
 def print_rows(title: str, rows) -> None:
@@ -26,7 +29,7 @@ def print_rows(title: str, rows) -> None:
 
 
 def main(argv: list[str]) -> int:
-    wanted = [m for m in MODULES if not argv or any(a in m for a in argv)]
+    wanted = [m for m in MODULES + ON_REQUEST if (m in MODULES and not argv) or any(a in m for a in argv)]
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores")
     for name in wanted:
         try:

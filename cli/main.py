@@ -23,7 +23,8 @@ import os
 import sys
 import tempfile
 import urllib.parse
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
@@ -49,7 +50,8 @@ OUTPUT_FILES: tuple[str, ...] = ("trades.csv", "timeline.csv", "metrics.csv", "m
 
 # Further commands live in their own modules; each exposes ``register(subparsers)``, which adds its subparser and
 # sets ``handler=fn(args, stdout, stderr) -> int``. Add a module here to add a command.
-COMMAND_MODULES: tuple[str, ...] = ("cli.runs", "cli.optimize", "cli.report", "cli.delivery", "cli.alerts")
+COMMAND_MODULES: tuple[str, ...] = ("cli.runs", "cli.optimize", "cli.report", "cli.delivery", "cli.alerts",
+                                     "cli.operations")
 
 
 class CliError(Exception):
@@ -116,6 +118,19 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
+def add_timezone_argument(parser: argparse.ArgumentParser) -> None:
+    """``--timezone ZONE`` for commands that load a CSV (docs/strategy.md §9)."""
+    parser.add_argument(
+        "--timezone",
+        metavar="ZONE",
+        help=(
+            "with --csv: the exchange time zone, an IANA name such as America/New_York (the default), Europe/London "
+            "or UTC; naive timestamps are read as its wall time, aware ones (Z, +hh:mm) are converted to it, and its "
+            "calendar days and 09:30-16:00 session are the strategy's"
+        ),
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m cli`` parser with one subparser per command."""
     parser = _Parser(prog=PROG, description="Volatility Balancing Lab: backtest the strategy from the command line.")
@@ -131,12 +146,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     source = bt.add_mutually_exclusive_group()
     source.add_argument(
-        "--data", metavar="NAME", help=f"bundled dataset: GOOG, MSFT or SP500 (default {DEFAULT_SAMPLE})"
+        "--data", metavar="NAME",
+        help=f"bundled dataset: GOOG, MSFT, SP500, INTC, MMM or COST (default {DEFAULT_SAMPLE})"
     )
     source.add_argument("--csv", metavar="FILE", type=Path, help="price CSV (Yahoo, Stooq, broker exports, ...)")
     bt.add_argument("--dividends", metavar="FILE", type=Path, help="dividends CSV (ex-date, amount, optional pay date)")
     bt.add_argument("--start", metavar="YYYY-MM-DD", type=_iso_date, help="first date to simulate (inclusive)")
     bt.add_argument("--end", metavar="YYYY-MM-DD", type=_iso_date, help="last date to simulate (inclusive)")
+    add_timezone_argument(bt)
     bt.add_argument(
         "--set",
         dest="settings",
@@ -242,13 +259,18 @@ def parse_settings(items: Sequence[str]) -> dict[str, Any]:
 # --- data -----------------------------------------------------------------------------------------------------------
 
 
-def load_market_data(sample: str | None, csv: Path | None, dividends: Path | None) -> MarketData:
-    """Load the bundled sample or the CSV, with the dividends file when given. Raises ``DataError``."""
+def load_market_data(
+    sample: str | None, csv: Path | None, dividends: Path | None, timezone: str | None = None
+) -> MarketData:
+    """Load the bundled sample or the CSV (in ``timezone``, default New York), with the dividends file when given.
+    Raises ``DataError``; ``CliError`` for a time zone without a CSV (a bundled sample has its own)."""
     # Imported here so that `--help` and argument errors answer without loading the data stack.
     from core.data import load_csv, load_dividends_csv, load_sample
 
     if csv is not None:
-        return load_csv(csv, dividends=dividends)
+        return load_csv(csv, dividends=dividends, **({"timezone": timezone} if timezone else {}))
+    if timezone:
+        raise CliError("--timezone applies to --csv files; a bundled dataset has its own time zone")
     data = load_sample(sample or DEFAULT_SAMPLE)
     if dividends is not None:
         data = dataclasses.replace(data, dividends=load_dividends_csv(dividends))
@@ -344,7 +366,7 @@ def run_backtest(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> in
         from cli.runs import open_store
 
         store = open_store()  # before the run: a broken database is reported at once, and an old one upgraded
-    data = load_market_data(args.data, args.csv, args.dividends)
+    data = load_market_data(args.data, args.csv, args.dividends, args.timezone)
     if args.dividends is not None and data.price_basis == "dividend_adjusted":
         print(
             f"warning: {data.symbol} prices are dividend-adjusted; the dividends in {args.dividends} are counted "
@@ -389,9 +411,12 @@ def run_backtest(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> in
         from cli.runs import save_backtest, store_location
 
         name = args.name if args.name is not None else f"{data.symbol}: {_settings_text(changes)}"
-        run_id, dataset_id = save_backtest(
-            store, data, prices, dividends, result, name=name, tags=args.tags, notes=args.notes
-        )
+        try:
+            run_id, dataset_id = save_backtest(
+                store, data, prices, dividends, result, name=name, tags=args.tags, notes=args.notes
+            )
+        except ValueError as exc:  # a name the store refuses (a control character)
+            raise CliError(str(exc)) from None
         print(file=stdout)
         print(f"saved as run {run_id} (dataset {dataset_id}) in {store_location(store)}", file=stdout)
     return EXIT_OK
@@ -406,11 +431,16 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
     try:
+        if os.path.isfile(os.environ.get("VBL_ENV_FILE") or ".env"):  # only then: pydantic-settings costs start-up
+            from usecases.settings import load_settings
+
+            load_settings("cli")
         try:
             args = build_parser().parse_args(argv)
         except SystemExit as exc:  # --help and --version exit through argparse
             return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
-        return args.handler(args, out, err)
+        with store_warnings_to(err):
+            return args.handler(args, out, err)
     except _expected_errors() as exc:
         print(f"error: {_one_line(exc)}", file=err)
         return EXIT_USAGE
@@ -427,11 +457,33 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         return EXIT_UNEXPECTED
 
 
+@contextlib.contextmanager
+def store_warnings_to(stderr: TextIO) -> Iterator[None]:
+    """Print the store's warnings (a name shortened on save: ``NameShortened``) as ``warning: ...`` lines on
+    ``stderr``; other warnings are shown as Python shows them."""
+    shown = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None,
+             line: str | None = None) -> None:
+        # Looked up, not imported: the store (SQLAlchemy) loads only for commands that use it, and it is loaded
+        # whenever it is the one warning.
+        store = sys.modules.get("usecases.store")
+        if store is not None and issubclass(category, store.NameShortened):
+            print(f"warning: {_one_line(message)}", file=stderr)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
 def _expected_errors() -> tuple[type[BaseException], ...]:
     """Failures the user can fix: bad arguments, settings or data, and store problems (messages say what to do)."""
+    from usecases.settings import SettingsError
     from usecases.store import StoreError  # the store (SQLAlchemy) loads only when a command needs it or fails
 
-    return (CliError, ConfigError, DataError, StoreError)
+    return (CliError, ConfigError, DataError, StoreError, SettingsError)
 
 
 def _one_line(exc: BaseException) -> str:

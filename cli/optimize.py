@@ -24,7 +24,15 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from cli.main import PROG, CliError, _iso_date, database_argument, load_market_data, parse_settings
+from cli.main import (
+    PROG,
+    CliError,
+    _iso_date,
+    add_timezone_argument,
+    database_argument,
+    load_market_data,
+    parse_settings,
+)
 from core.config import StrategyConfig
 from core.data import market_data_for_period
 
@@ -43,11 +51,13 @@ def register(subparsers: Any) -> None:
         ),
     )
     source = p.add_mutually_exclusive_group()
-    source.add_argument("--data", metavar="NAME", help="bundled dataset: GOOG, MSFT or SP500 (default GOOG)")
+    source.add_argument("--data", metavar="NAME",
+                        help="bundled dataset: GOOG, MSFT, SP500, INTC, MMM or COST (default GOOG)")
     source.add_argument("--csv", metavar="FILE", type=Path, help="price CSV")
     p.add_argument("--dividends", metavar="FILE", type=Path, help="dividends CSV")
     p.add_argument("--start", metavar="YYYY-MM-DD", type=_iso_date, help="first date (inclusive)")
     p.add_argument("--end", metavar="YYYY-MM-DD", type=_iso_date, help="last date (inclusive)")
+    add_timezone_argument(p)
     p.add_argument("--set", dest="settings", metavar="FIELD=VALUE", action="append", default=[],
                    help="change a setting of the base configuration, repeatable")
     p.add_argument("--param", dest="params", metavar="FIELD=RANGE", action="append", default=[],
@@ -171,10 +181,13 @@ def run_optimize(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> in
         objective = _objective(args)
         max_grid = args.max_grid or DEFAULT_MAX_GRID
         planned_trials(space, args.method, args.n_trials, max_grid)  # refuse a bad plan before loading any data
-        data = load_market_data(args.data, args.csv, args.dividends)
+        data = load_market_data(args.data, args.csv, args.dividends, args.timezone)
         dataset_id = store.save_dataset(market_data_for_period(data, args.start, args.end))
-        study_id = create_study(store, dataset_id, space, objective, method=args.method, n_trials=args.n_trials,
-                                seed=args.seed, name=args.name, max_grid=max_grid)
+        try:
+            study_id = create_study(store, dataset_id, space, objective, method=args.method,
+                                    n_trials=args.n_trials, seed=args.seed, name=args.name, max_grid=max_grid)
+        except ValueError as exc:  # a name the store refuses (a control character)
+            raise CliError(str(exc)) from None
         record = store.get_study(study_id)
         print(f"study {study_id}: {args.method} search of {space.size:,} combinations "
               f"({', '.join(f'{r.name}×{len(r)}' for r in space.ranges)}), {record.n_planned:,} trials; "

@@ -10,6 +10,7 @@ with Alembic on start; ``python -m storage upgrade`` does it by hand.
 from storage.database import ENV_VAR, default_database_url
 from storage.errors import (
     ConflictError,
+    NameShortened,
     NotFound,
     StoreBusy,
     StoreCorrupt,
@@ -95,6 +96,7 @@ __all__ = [
     "FillRejected",
     "FillResult",
     "FrozenMap",
+    "NameShortened",
     "NotFound",
     "OrderRecord",
     "PositionHistory",

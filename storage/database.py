@@ -6,6 +6,9 @@
 * Every unit of work runs in its own short transaction (:func:`run_transaction`) and is retried with exponential
   backoff and jitter on a transient lock, deadlock, serialisation failure or dropped connection.
 * Driver errors become :mod:`storage.errors` with a message that says what to do.
+* Read-only databases (:func:`read_only_url`): a SQLite file on a read-only medium, a ``file:`` URI with
+  ``mode=ro`` or ``immutable=1``, or a store opened with ``read_only=True`` is read through a read-only
+  connection; a write transaction on it raises :class:`StoreReadOnly` before it reaches the database.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import random
 import sqlite3
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -45,6 +49,8 @@ _engines: dict[str, tuple[int, Engine]] = {}
 _engines_lock = threading.Lock()
 _inherited: list[Engine] = []
 _reached: set[URL] = set()  # PostgreSQL URLs this process has connected to at least once
+_SQLITE_READ_ONLY_FLAGS = {"mode": "ro", "immutable": "1"}  # either one in a file: URI opens the file read-only
+_PG_READ_ONLY_OPTION = "-c default_transaction_read_only=on"  # the server refuses writes in every transaction
 
 
 def default_database_url() -> str:
@@ -61,6 +67,82 @@ def describe_url(url: str | URL) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # pragma: no cover - malformed URL text
         return str(url)
+
+
+def sqlite_path(url: str | URL) -> Path | None:
+    """The file of a SQLite URL (a plain path or a ``file:`` URI), or ``None`` (in memory, another backend)."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return None
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        rest = urllib.parse.urlsplit(database)
+        if parsed.query.get("mode") == "memory" or not rest.path:
+            return None
+        return Path(urllib.parse.unquote(rest.path)).expanduser().resolve()
+    return Path(database).expanduser().resolve()
+
+
+def url_is_read_only(url: str | URL) -> bool:
+    """True for a SQLite ``file:`` URI with ``mode=ro`` or ``immutable=1``, and for any URL made by
+    :func:`read_only_url`."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return False
+    if parsed.get_backend_name() == "sqlite":
+        return (parsed.database or "").startswith("file:") and any(
+            parsed.query.get(k) == v for k, v in _SQLITE_READ_ONLY_FLAGS.items()
+        )
+    return parsed.query.get("options") == _PG_READ_ONLY_OPTION
+
+
+def on_read_only_medium(path: Path) -> bool:
+    """True when the existing file ``path`` cannot be written where it is: a file system mounted read-only (a CD, a
+    read-only share or volume), or a file or folder this user may not write. (``os.access`` also answers for root,
+    who may write any file on a writable file system.)"""
+    if not path.is_file():
+        return False
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return True
+    except OSError:
+        pass
+    return not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+
+
+def opens_read_only(url: str) -> bool:
+    """Whether a store on ``url`` must be opened read-only: the URL says so, or its SQLite file is on a read-only
+    medium."""
+    path = sqlite_path(url)
+    return url_is_read_only(url) or (path is not None and on_read_only_medium(path))
+
+
+def read_only_url(url: str) -> str:
+    """``url`` opened read-only.
+
+    SQLite: a ``file:`` URI with ``mode=ro``, plus ``immutable=1`` when the file is on a read-only medium and has no
+    write-ahead log to replay (SQLite could not create the ``-shm`` file beside it there, so ``mode=ro`` alone fails;
+    nothing can change such a file, which is what ``immutable`` promises). PostgreSQL: every transaction read-only.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        return parsed.update_query_dict({"options": _PG_READ_ONLY_OPTION}).render_as_string(hide_password=False)
+    path = sqlite_path(parsed)
+    if path is None:
+        return url
+    query = {k: v for k, v in parsed.query.items() if k not in ("mode", "immutable", "uri")}
+    query.update(mode="ro", uri="true")
+    wal = path.with_name(path.name + "-wal")
+    if parsed.query.get("immutable") == "1" or (
+        on_read_only_medium(path) and not (wal.exists() and wal.stat().st_size > 0)
+    ):
+        query["immutable"] = "1"
+    ro = URL.create("sqlite", database=f"file:{urllib.parse.quote(str(path))}", query=query)
+    return ro.render_as_string(hide_password=False)
 
 
 def get_engine(url: str) -> Engine:
@@ -96,8 +178,9 @@ def _create_engine(url: str) -> Engine:
             "postgresql+psycopg://user:password@host:5432/dbname"
         ) from exc
     backend = parsed.get_backend_name()
+    read_only = url_is_read_only(parsed)
     if backend == "sqlite":
-        return _create_sqlite_engine(parsed)
+        return _create_sqlite_engine(parsed, read_only)
     if backend == "postgresql":
         if parsed.get_driver_name() in ("", "psycopg2"):
             parsed = parsed.set(drivername="postgresql+psycopg")
@@ -115,13 +198,30 @@ def _create_engine(url: str) -> Engine:
             # retries it); before that it is a wrong address, reported at once.
             _reached.add(engine.url)
 
+        if read_only:
+
+            @event.listens_for(engine, "begin")
+            def _on_begin(conn: Connection) -> None:
+                _refuse_write(conn)
+
         return engine
     raise StoreUnavailable(
         f"unsupported database {backend!r} in {describe_url(parsed)}; use a sqlite:/// or postgresql+psycopg:// URL"
     )
 
 
-def _create_sqlite_engine(url: URL) -> Engine:
+def _refuse_write(conn: Connection) -> None:
+    """Stop a write transaction on a read-only store before it starts, saying what still works."""
+    if conn.get_execution_options().get("vbl_write", False):
+        where = sqlite_path(conn.engine.url) or describe_url(conn.engine.url)
+        raise StoreReadOnly(
+            f"the database {where} is open read-only (a read-only medium, mode=ro or read_only=True): runs, studies "
+            "and datasets can be listed, viewed and re-run, but nothing can be saved or changed; to save, copy the "
+            f"database to a writable place and set {ENV_VAR} to the copy"
+        )
+
+
+def _create_sqlite_engine(url: URL, read_only: bool = False) -> Engine:
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         folder = Path(database).expanduser().resolve().parent
@@ -138,8 +238,7 @@ def _create_sqlite_engine(url: URL) -> Engine:
         pool_size=5,
         max_overflow=5,
     )
-    on_disk = Path(database).expanduser().resolve() if database and database != ":memory:" and not \
-        database.startswith("file:") else None
+    on_disk = sqlite_path(url)
     identity: dict[str, tuple[int, int]] = {}  # the file this engine opened: (device, inode)
 
     @event.listens_for(engine, "connect")
@@ -150,6 +249,8 @@ def _create_sqlite_engine(url: URL) -> Engine:
             cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.execute("PRAGMA synchronous = FULL")
+            if read_only:
+                return  # a read-only file keeps the journal mode it was written with
             row = cursor.execute("PRAGMA journal_mode").fetchone()
             if row and str(row[0]).lower() not in ("wal", "memory"):
                 try:
@@ -162,6 +263,8 @@ def _create_sqlite_engine(url: URL) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        if read_only:
+            _refuse_write(conn)
         if on_disk is not None:
             _check_same_file(on_disk, identity)
         write = conn.get_execution_options().get("vbl_write", False)

@@ -13,7 +13,7 @@ from storage import codec
 from storage._base import StoreBase, aware, require, utcnow
 from storage.errors import ConflictError, StoreError
 from storage.models import dataset_data, datasets, runs, studies
-from storage.values import DatasetFrames, DatasetInfo
+from storage.values import DatasetFrames, DatasetInfo, stored_name
 
 
 def _market_data_class() -> Any:
@@ -100,7 +100,7 @@ class DatasetsMixin(StoreBase):
         splits = splits if splits is not None else getattr(data, "splits", None)
         symbol = symbol or getattr(data, "symbol", None) or prices.attrs.get("symbol") or "?"
         meta = {
-            "name": (name or getattr(data, "name", None) or symbol)[:200],
+            "name": stored_name(str(name or getattr(data, "name", None) or symbol), "dataset", strip=False),
             "symbol": str(symbol)[:40],
             "source": (source or getattr(data, "source", None) or "csv")[:20],
             "interval": (interval or getattr(data, "interval", None) or "1d")[:10],

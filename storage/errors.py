@@ -42,3 +42,8 @@ class NotFound(StoreError, LookupError):
 
 class ConflictError(StoreError):
     """The change clashes with what is stored (duplicate name, protected row, invalid status change)."""
+
+
+class NameShortened(UserWarning):
+    """A warning (not an error): a name longer than the store keeps was cut to its first characters. The message
+    gives the original length, the limit and the kept prefix; the CLI prints it and the app shows it."""

@@ -14,7 +14,7 @@ from core.config import StrategyConfig
 from storage import codec
 from storage._base import StoreBase, aware, naive_utc, require, utcnow
 from storage.models import INDEXED_METRICS, run_trades, runs
-from storage.values import FrozenMap, RunFilter, RunRecord
+from storage.values import FrozenMap, RunFilter, RunRecord, stored_name
 
 RUN_SORT_KEYS: tuple[str, ...] = ("id", "created_at", "name", *INDEXED_METRICS)
 
@@ -121,7 +121,7 @@ class RunsMixin(StoreBase):
         trades = result.trades if result.trades is not None else pd.DataFrame()
         row = {
             "dataset_id": dataset_id,
-            "name": (name or "").strip()[:200],
+            "name": stored_name(name or "", "run"),
             "tags": codec.dumps(_clean_tags(tags)),
             "notes": notes or "",
             "config": codec.dumps(config.to_dict()),
@@ -189,7 +189,7 @@ class RunsMixin(StoreBase):
         """Change a run's name, tags or notes (results are immutable) and return the updated record."""
         changes: dict[str, Any] = {}
         if name is not None:
-            changes["name"] = name.strip()[:200]
+            changes["name"] = stored_name(name, "run")
         if tags is not None:
             changes["tags"] = codec.dumps(_clean_tags(tags))
         if notes is not None:

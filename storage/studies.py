@@ -17,7 +17,7 @@ from storage._base import StoreBase, aware, require, utcnow
 from storage.errors import ConflictError
 from storage.models import INDEXED_METRICS, studies, trials
 from storage.runs import indexed_metric_values, order_clause
-from storage.values import FrozenMap, StudyRecord, TrialInput, TrialRecord, freeze
+from storage.values import FrozenMap, StudyRecord, TrialInput, TrialRecord, freeze, stored_name
 
 # "interrupted": the worker stopped sending heartbeats (killed, crashed, machine rebooted); resumable at once
 STUDY_STATUSES: tuple[str, ...] = ("draft", "running", "paused", "interrupted", "completed", "failed", "cancelled")
@@ -106,7 +106,7 @@ class StudiesMixin(StoreBase):
         now = utcnow()
         row = {
             "dataset_id": dataset_id,
-            "name": (name or f"{method} study").strip()[:200],
+            "name": stored_name(name or f"{method} study", "study"),
             "method": method,
             "objective": codec.dumps(objective),
             "search_space": codec.dumps(dict(search_space)),

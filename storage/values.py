@@ -9,6 +9,8 @@ equality says ``nan != nan``). Database rows are identified by their ``id`` (tri
 from __future__ import annotations
 
 import math
+import re
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,8 +18,46 @@ from typing import Any
 
 from core.config import StrategyConfig
 from core.position_state import PositionState
+from storage.errors import NameShortened
 
 _NAN_KEY = ("__nan__",)
+NAME_MAX_CHARS = 200  # the name columns of runs, datasets and studies (String(200) in storage/models.py)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc: C0, DEL and C1
+
+
+def refuse_control_characters(label: str, text: str) -> None:
+    """``ValueError`` when ``text`` holds a NUL or any other control character (tab and newline included).
+
+    A NUL cannot be stored on PostgreSQL and ends a LIKE pattern on SQLite (it matched every run), and no control
+    character belongs in a name a person reads: refused here, the same way on both backends.
+    """
+    found = _CONTROL.search(text)
+    if found is None:
+        return
+    if found.group() == "\x00":
+        raise ValueError(f"the {label} contains a NUL character (\\x00); remove it")
+    raise ValueError(
+        f"the {label} contains a control character ({found.group()!r} at position {found.start()}); remove it"
+    )
+
+
+def stored_name(text: str, what: str, *, strip: bool = True) -> str:
+    """``text`` as the store keeps it for a ``what`` (run, dataset, study) name: control characters refused
+    (``ValueError``), surrounding whitespace stripped (unless ``strip`` is false), and a name longer than
+    ``NAME_MAX_CHARS`` cut to that with a :class:`~storage.errors.NameShortened` warning saying so."""
+    refuse_control_characters(f"{what} name", text)
+    name = text.strip() if strip else text
+    if len(name) <= NAME_MAX_CHARS:
+        return name
+    kept = name[:NAME_MAX_CHARS]
+    warnings.warn(
+        NameShortened(
+            f"the {what} name has {len(name)} characters, more than the {NAME_MAX_CHARS} the store keeps; it was "
+            f"saved as its first {NAME_MAX_CHARS}: {kept!r}"
+        ),
+        stacklevel=3,  # the caller of the store method
+    )
+    return kept
 
 
 def _key(value: Any) -> Any:
@@ -144,11 +184,11 @@ class RunFilter:
 
     def __post_init__(self) -> None:
         # A NUL cannot be stored in a name or tag, and the databases treat it differently in a LIKE (SQLite matched
-        # every run, PostgreSQL failed): refuse it here, the same way on both.
+        # every run, PostgreSQL failed): refuse it (and every other control character) here, the same way on both.
         for label, text in (("name filter", self.name_contains), ("tag filter", self.tag),
                             ("engine version filter", self.engine_version)):
-            if text is not None and "\x00" in text:
-                raise ValueError(f"the {label} contains a NUL character (\\x00); remove it")
+            if text is not None:
+                refuse_control_characters(label, text)
 
 
 @dataclass(frozen=True)

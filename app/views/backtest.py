@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Callable
 
 import pandas as pd
@@ -49,7 +50,7 @@ from core.metric_table import COLUMN_TITLES, RETURN_AND_RISK, format_metric, met
 from core.report.bundle import CSV_TABLES
 from core.report.context import DatasetMeta, RunReport
 from core.report.exports import run_export
-from usecases.store import Store, StoreError
+from usecases.store import NameShortened, Store, StoreError
 
 _SAVED = "backtest_saved_runs"  # result token -> run id saved in this session (exports then name the run)
 
@@ -352,9 +353,13 @@ def save_run_form(store: Store, data: MarketData, result: SimulationResult, toke
         notes = st.text_area("Notes", key="save_run_notes")
         submitted = st.form_submit_button("Save run", icon=":material/save:")
     if submitted:
-        with store_errors("The run could not be saved"):
+        with store_errors("The run could not be saved"), warnings.catch_warnings(record=True) as shortened:
+            warnings.simplefilter("always", NameShortened)
             dataset_id = store.save_dataset(data)
             run_id = store.save_run(dataset_id, result, name=name, tags=parse_tags(tags_text), notes=notes)
+            for note in shortened:
+                if issubclass(note.category, NameShortened):
+                    st.warning(str(note.message), icon=":material/warning:")
             st.session_state.setdefault(_SAVED, {})[token] = (run_id, name, notes)
             st.success(
                 f"Saved as run {run_id} (dataset {dataset_id}). Find it on the Runs page.",

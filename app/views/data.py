@@ -8,7 +8,10 @@ are saved to the run store and become the active dataset, so they work offline l
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import warnings
+import zoneinfo
 from collections.abc import Mapping
 from datetime import date, timedelta
 
@@ -26,9 +29,15 @@ from core.data import MarketData, QualityReport, load_csv, quality_report
 from core.data.columns import PRICE_ALIASES, assign_roles, normalise_name
 from core.data.csv_table import RawTable, read_table
 from core.figures import candlestick_figure
-from usecases.store import Store, StoreError
+from usecases.store import NameShortened, Store, StoreError
 
 YAHOO_INTERVALS: tuple[str, ...] = ("1d", "1wk", "1mo", "1h", "30m", "15m", "5m")
+DEFAULT_TIMEZONE = "America/New_York"
+# Offered first in the time-zone list (the exchange zones people use most); every other IANA zone follows.
+COMMON_TIMEZONES: tuple[str, ...] = (
+    DEFAULT_TIMEZONE, "UTC", "America/Chicago", "America/Toronto", "Europe/London", "Europe/Frankfurt",
+    "Europe/Zurich", "Asia/Tokyo", "Asia/Hong_Kong", "Australia/Sydney",
+)
 # The roles a user can map by hand, with the header the loader recognises for each (docs/strategy.md §2 columns).
 MAPPED_ROLES: dict[str, str] = {
     "date": "Date",
@@ -42,6 +51,7 @@ MAPPED_ROLES: dict[str, str] = {
 REQUIRED_ROLES = ("date", "close")
 _PENDING = "data_pending_upload"  # the parsed upload waiting for "Save and use"
 _LAST_UPLOAD = "data_last_upload"
+_SAVE_WARNINGS = "data_save_warnings"  # shown after the rerun that follows a save, like the flash message
 _ALL_ALIASES = frozenset().union(*PRICE_ALIASES.values())
 
 
@@ -97,6 +107,13 @@ def _quality(sha256: str, _data: MarketData) -> QualityReport:
     return quality_report(_data)
 
 
+@functools.cache
+def timezone_choices() -> tuple[str, ...]:
+    """The common exchange zones, then every other IANA zone this machine knows, alphabetically."""
+    others = sorted(zoneinfo.available_timezones() - set(COMMON_TIMEZONES))
+    return (*COMMON_TIMEZONES, *others)
+
+
 def samples_frame() -> pd.DataFrame:
     """The bundled datasets: what, when, how many bars, price basis, dividends, licence."""
     return pd.DataFrame(
@@ -126,6 +143,8 @@ def data_page() -> None:
         "the dataset every page works on."
     )
     show_flash()
+    for note in st.session_state.pop(_SAVE_WARNINGS, []):
+        st.warning(note, icon=":material/warning:")
     store = open_store_or_report("Uploads and downloads cannot be saved: the run store is not available")
 
     bundled_tab, upload_tab, yahoo_tab = st.tabs(["Bundled", "Upload CSV", "Yahoo Finance"])
@@ -146,10 +165,13 @@ def data_page() -> None:
 def _make_active(store: Store, data: MarketData, what: str) -> None:
     """Save ``data`` to the store, make it the active dataset, and say so (after the rerun that lists it)."""
     try:
-        dataset_id = store.save_dataset(data)
+        with warnings.catch_warnings(record=True) as shortened:
+            warnings.simplefilter("always", NameShortened)
+            dataset_id = store.save_dataset(data)
     except StoreError as exc:
         render_problem(f"The {what} could not be saved", exc)
         return
+    st.session_state[_SAVE_WARNINGS] = [str(n.message) for n in shortened if issubclass(n.category, NameShortened)]
     set_active_dataset(DatasetRef("stored", dataset_id))
     st.session_state.pop(_PENDING, None)
     flash(f"Saved {data.name} as dataset {dataset_id} ({len(data.prices):,} bars); it is now the active dataset.")
@@ -164,6 +186,12 @@ def upload_section(store: Store | None) -> None:
     symbol = st.text_input(
         "Symbol (optional)", key="data_csv_symbol", help="Default: a Symbol column or the file name."
     )
+    timezone = st.selectbox(
+        "Time zone", timezone_choices(), key="data_csv_timezone",
+        help="The exchange's zone: its calendar days and 09:30–16:00 session are the strategy's. Timestamps without "
+             "an offset are read as its wall time; timestamps with one (Z, +01:00) are converted to it. Choose UTC "
+             "for UTC timestamps written without a Z.",
+    )
     if uploaded is None:
         st.caption("Upload a file to see a preview before anything is saved.")
         return
@@ -177,10 +205,10 @@ def upload_section(store: Store | None) -> None:
 
     def load(price_bytes: bytes) -> MarketData:
         divs = named(div_content, dividends.name) if div_content is not None and dividends is not None else None
-        return load_csv(named(price_bytes, uploaded.name), dividends=divs, symbol=symbol or None)
+        return load_csv(named(price_bytes, uploaded.name), dividends=divs, symbol=symbol or None, timezone=timezone)
 
-    # What was recognised belongs to this file (and dividends file and symbol) only, never to a later upload.
-    upload_key = (uploaded.name, hash(content), hash(div_content), symbol)
+    # What was recognised belongs to this file (dividends file, symbol and zone) only, never to a later upload.
+    upload_key = (uploaded.name, hash(content), hash(div_content), symbol, timezone)
     if st.session_state.get(_LAST_UPLOAD) != upload_key:
         # A new file: forget the mapping chosen for the previous one, so the select boxes show this file's guess.
         for role in MAPPED_ROLES:

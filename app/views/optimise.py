@@ -18,6 +18,7 @@ One function, :func:`optimise_page`, registered with ``st.navigation`` in ``stre
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -48,7 +49,7 @@ from core.figures_optimize import (
 )
 from core.optimize import METHODS, Objective, ObjectiveError, ParamRange, SearchSpace, SearchSpaceError, planned_trials
 from core.optimize.objective import direction
-from usecases.store import Store, StoreError, StudyRecord
+from usecases.store import NameShortened, Store, StoreError, StudyRecord
 from usecases.studies import (
     StudyBusyError,
     cancel_study,
@@ -213,8 +214,13 @@ def start_study(space: SearchSpace, objective: Objective, method: str, n_trials:
     store = get_store()
     data = active_data()
     first, last = data.prices.index[0], data.prices.index[-1]
-    dataset_id = store.save_dataset(data, name=f"{data.name} {first:%Y-%m-%d}..{last:%Y-%m-%d}")
-    study_id = create_study(store, dataset_id, space, objective, method=method, n_trials=n_trials, seed=seed)
+    with warnings.catch_warnings(record=True) as shortened:
+        warnings.simplefilter("always", NameShortened)
+        dataset_id = store.save_dataset(data, name=f"{data.name} {first:%Y-%m-%d}..{last:%Y-%m-%d}")
+        study_id = create_study(store, dataset_id, space, objective, method=method, n_trials=n_trials, seed=seed)
+    for note in shortened:
+        if issubclass(note.category, NameShortened):
+            st.warning(str(note.message), icon=":material/warning:")
     proc = start_worker(store_url(), study_id, executor=executor, scheduler=scheduler)
     st.session_state.setdefault(_STARTED, {})[study_id] = proc
     st.session_state[_STUDY] = study_id

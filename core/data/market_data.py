@@ -1,9 +1,11 @@
 """The result type of every loader: :class:`MarketData`, plus the canonical frame layouts it holds.
 
-``prices`` has a strictly increasing, tz-naive ``DatetimeIndex`` named ``timestamp`` holding exchange-local time
-(``prices.attrs["timezone"]`` names the zone) and float columns ``open, high, low, close, volume`` (``close``
-always, the rest when the source has them). ``dividends`` always has the columns ``ex_date, amount, pay_date``
-(``pay_date`` may be ``NaT``) and ``splits``, when known, the columns ``ex_date, ratio``.
+``prices`` has a strictly increasing ``DatetimeIndex`` named ``timestamp`` holding exchange-local time
+(``prices.attrs["timezone"]`` names the zone; tz-naive wall time, or tz-aware in that zone for intraday data whose
+bars pass through an hour repeated when the clocks go back, see ``core.data.timestamps``) and float columns
+``open, high, low, close, volume`` (``close`` always, the rest when the source has them). ``dividends`` always has
+the columns ``ex_date, amount, pay_date`` (``pay_date`` may be ``NaT``) and ``splits``, when known, the columns
+``ex_date, ratio``.
 """
 
 from __future__ import annotations
@@ -44,8 +46,9 @@ class MarketData:
     """Prices and corporate actions of one instrument, as returned by every loader.
 
     Attributes:
-        prices: bars indexed by a strictly increasing ``DatetimeIndex`` named ``timestamp`` (tz-naive,
-            exchange-local; daily bars at midnight) with float columns ``close`` and, when available, ``open``,
+        prices: bars indexed by a strictly increasing ``DatetimeIndex`` named ``timestamp`` (exchange-local:
+            tz-naive wall time, or tz-aware in ``timezone`` when intraday bars fall in a repeated DST hour; daily
+            bars at midnight) with float columns ``close`` and, when available, ``open``,
             ``high``, ``low``, ``volume``.
         dividends: columns ``ex_date``, ``amount`` (gross per share), ``pay_date`` (``NaT`` when unknown); an
             empty frame with those columns when there are none.
@@ -134,18 +137,60 @@ def _render(values: Iterable) -> list[str]:
     return out
 
 
+_NS_PER_SECOND = 1_000_000_000
+_HASH_CHUNK_ROWS = 100_000  # rows rendered and hashed at a time: bounded memory for a 2,000,000-bar dataset
+
+
+def _render_floats(values: np.ndarray) -> list[str]:
+    """``_render`` of a float64 array, without a per-value type test (a big dataset has millions)."""
+    out = list(map(float.__repr__, values.tolist()))
+    for i in np.flatnonzero(np.isnan(values)):
+        out[i] = ""
+    return out
+
+
+def _render_stamps(index: pd.DatetimeIndex) -> list[str] | None:
+    """``_render`` of whole-second timestamps (``Timestamp.isoformat()`` of each), or None for any other index."""
+    if index.hasnans:
+        return None
+    wall = (index if index.tz is None else index.tz_localize(None)).as_unit("ns").asi8
+    if np.any(wall % _NS_PER_SECOND):
+        return None  # fractions of a second: isoformat's own rules apply
+    text = np.datetime_as_string(wall.view("datetime64[ns]"), unit="s")
+    if index.tz is None:
+        return text.tolist()
+    offsets = (wall - index.as_unit("ns").asi8) // _NS_PER_SECOND
+    if np.any(offsets % 60):
+        return None
+    suffix = {int(o): f"{'-' if o < 0 else '+'}{abs(o) // 3600:02d}:{abs(o) % 3600 // 60:02d}"
+              for o in np.unique(offsets)}
+    return [t + suffix[o] for t, o in zip(text.tolist(), offsets.tolist(), strict=True)]
+
+
+def _render_column(values: pd.Index | pd.Series) -> list[str]:
+    if isinstance(values, pd.DatetimeIndex):
+        fast = _render_stamps(values)
+        if fast is not None:
+            return fast
+    elif values.dtype == np.float64:
+        return _render_floats(np.asarray(values))
+    return _render(values if isinstance(values, pd.Index) else values.tolist())
+
+
 def _hash_table(digest: hashlib._Hash, index: pd.Index, columns: list[tuple[str, pd.Series]]) -> None:
     digest.update(("index," + ",".join(name for name, _ in columns) + "\n").encode())
-    rendered = [_render(index)] + [_render(series.tolist()) for _, series in columns]
-    for row in zip(*rendered, strict=True):
-        digest.update((",".join(row) + "\n").encode())
+    # The same bytes as one update per row ("v,v,...\n"), hashed a chunk of rows at a time.
+    for start in range(0, len(index), _HASH_CHUNK_ROWS):
+        stop = start + _HASH_CHUNK_ROWS
+        rendered = [_render_column(index[start:stop])] + [_render_column(s.iloc[start:stop]) for _, s in columns]
+        digest.update(("\n".join(map(",".join, zip(*rendered, strict=True))) + "\n").encode())
 
 
 def finish_prices(prices: pd.DataFrame) -> pd.DataFrame:
     """Put a price frame into the canonical layout: float columns in OHLCV order, index ``timestamp`` [ns]."""
     cols = [c for c in PRICE_COLUMN_ORDER if c in prices.columns]
     out = prices[cols].astype(float)
-    out.index = pd.DatetimeIndex(out.index).astype(DATETIME_DTYPE)
+    out.index = pd.DatetimeIndex(out.index).as_unit("ns")  # as_unit keeps a time zone (astype would refuse it)
     out.index.name = "timestamp"
     return out
 

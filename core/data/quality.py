@@ -129,12 +129,14 @@ def quality_report(
         "vol_window": vol_window,
     }
 
-    index = prices.index
-    if index.tz is not None:
-        index = index.tz_localize(None)  # wall-clock dates are what sessions are about
-    unsorted = not index.is_monotonic_increasing
-    order = np.argsort(index.as_unit("ns").asi8, kind="stable")
+    # Order, duplicates and spacing are about instants; dates and sessions about wall-clock time. They differ for an
+    # aware index across a DST change (the repeated autumn hour reads the same twice on the wall clock).
+    instants = prices.index.as_unit("ns").asi8
+    index = prices.index if prices.index.tz is None else prices.index.tz_localize(None)
+    unsorted = not prices.index.is_monotonic_increasing
+    order = np.argsort(instants, kind="stable")
     stamps = pd.DatetimeIndex(index[order]).as_unit("ns")
+    instants = instants[order]
     close = pd.to_numeric(prices[cols["close"]], errors="coerce").to_numpy(dtype=float)[order]
     volume = (
         pd.to_numeric(prices[cols["volume"]], errors="coerce").to_numpy(dtype=float)[order]
@@ -150,14 +152,15 @@ def quality_report(
         findings.append({"check": check, "timestamp": ts, "until": until, "value": float(value), "detail": detail})
 
     if unsorted:
-        pos = int(np.flatnonzero(np.diff(index.as_unit("ns").asi8) < 0)[0]) + 1
+        pos = int(np.flatnonzero(np.diff(prices.index.as_unit("ns").asi8) < 0)[0]) + 1
         add("unsorted", index[pos], 1, f"row {pos + 1} is earlier than the row before it")
         issues.append(f"Rows are not in time order (first at row {pos + 1}, {_fmt(index[pos], intraday)}).")
 
-    _duplicates(stamps, intraday, add, issues)
-    unique = stamps[~stamps.duplicated()]
+    _duplicates(stamps, instants, intraday, add, issues)
+    first_of_instant = ~pd.Index(instants).duplicated()
+    unique = stamps[first_of_instant]
     if intraday:
-        _intraday_gaps(unique, interval, add, issues)
+        _intraday_gaps(unique, instants[first_of_instant], interval, add, issues)
     else:
         _daily_gaps(unique, max_gap_business_days, add, issues)
     _zero_volume(stamps, volume, intraday, add, issues)
@@ -203,16 +206,21 @@ def quality_report(
     )
 
 
-def _duplicates(stamps: pd.DatetimeIndex, intraday: bool, add, issues: list[str]) -> None:
-    keys = stamps if intraday else stamps.normalize()
+def _duplicates(stamps: pd.DatetimeIndex, instants: np.ndarray, intraday: bool, add, issues: list[str]) -> None:
+    # Intraday bars are duplicates when they share an instant (shown at its wall time), daily bars when they share a
+    # day.
+    keys = pd.Index(instants) if intraday else pd.Index(stamps.normalize().asi8)
     dup = keys.duplicated(keep="first")
     if not dup.any():
         return
     counts = pd.Series(keys).value_counts()
+    first = pd.Series(np.arange(len(keys)), index=keys).groupby(level=0).first()
     rows = []
-    for ts in pd.DatetimeIndex(keys[dup]).unique():
-        add("duplicate", ts, int(counts[ts]), f"{int(counts[ts])} bars share this {'timestamp' if intraday else 'day'}")
-        rows.append({"ts": ts, "n": int(counts[ts])})
+    for key in keys[dup].unique():
+        n = int(counts[key])
+        ts = stamps[int(first[key])] if intraday else stamps[int(first[key])].normalize()
+        add("duplicate", ts, n, f"{n} bars share this {'timestamp' if intraday else 'day'}")
+        rows.append({"ts": ts, "n": n})
     word = "timestamps" if intraday else "days"
     listed = _examples(rows, lambda r: f"{_fmt(r['ts'], intraday)} ×{r['n']}")
     issues.append(f"{len(rows)} duplicate {word}: {listed}.")
@@ -233,11 +241,10 @@ def _daily_gaps(stamps: pd.DatetimeIndex, max_gap: int, add, issues: list[str]) 
         issues.append(f"{len(rows)} gap(s) longer than {max_gap} business days: {listed}.")
 
 
-def _intraday_gaps(stamps: pd.DatetimeIndex, interval: str, add, issues: list[str]) -> None:
+def _intraday_gaps(stamps: pd.DatetimeIndex, instants: np.ndarray, interval: str, add, issues: list[str]) -> None:
     if len(stamps) < 3:
         return
-    ns = stamps.asi8
-    steps = np.diff(ns)
+    steps = np.diff(instants)  # elapsed time: a DST change is neither a gap nor a step back
     step = np.median(steps[steps > 0]) if (steps > 0).any() else 0
     if step <= 0:
         return

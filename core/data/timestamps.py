@@ -1,8 +1,10 @@
 """Reading bar timestamps written in the many ways files write them, and naming the bar interval.
 
-Rules (docs/strategy.md §2): naive timestamps are exchange-local time; aware intraday ones are converted to the exchange
-time zone; aware daily ones keep the calendar date they were written with. Everything returned is tz-naive,
-exchange-local, ``datetime64[ns]``; daily bars sit at midnight.
+Rules (docs/strategy.md §2, §9): naive timestamps are exchange-local wall time (and must exist, unambiguously, in
+the exchange zone); aware intraday ones are converted to the exchange zone; aware daily ones keep the calendar date
+they were written with. Everything returned is ``datetime64[ns]``, tz-naive and exchange-local, except aware
+intraday data with bars in the hour repeated when the clocks go back, which keeps a tz-aware index in the exchange
+zone (wall time alone would merge the two passes through that hour). Daily bars sit at midnight.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from core.data.market_data import DATETIME_DTYPE
+from core.data.text_columns import ASCII_SPACE_CLASS, as_objects, first_true, in_set, is_ascii, matches, text_column
 from core.errors import DataError
 
 # An offset only counts after a clock time: "2020-01-02" ends in "-02", which is the day, not UTC-2.
@@ -23,6 +28,23 @@ _OFFSET_RE = re.compile(
     r"^(?P<wall>.*\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)\s*(?:(?P<utc>Z|UTC|GMT)|(?P<off>[+-]\d{2}(?::?\d{2})?))$",
     re.IGNORECASE,
 )
+# The same pattern for Arrow (RE2), used on ASCII columns, where it matches exactly what _OFFSET_RE matches.
+_OFFSET_RE2 = (
+    r"(?i)^(?P<wall>.*\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)" + ASCII_SPACE_CLASS
+    + r"*(?:(?P<utc>Z|UTC|GMT)|(?P<off>[+-]\d{2}(?::?\d{2})?))$"
+)
+_NS_PER_MINUTE = 60 * 1_000_000_000
+_NS_PER_SECOND = 1_000_000_000
+# Plain ISO layouts Arrow parses without making a Python string per value; a column that fits none of them exactly
+# goes through _parse_naive. The patterns admit only valid fields, so Arrow and pandas' ISO8601 read them alike.
+_ISO_DAY = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+_ISO_LAYOUTS = (
+    (_ISO_DAY + "$", "%Y-%m-%d"),
+    (_ISO_DAY + r" ([01]\d|2[0-3]):[0-5]\d$", "%Y-%m-%d %H:%M"),
+    (_ISO_DAY + r" ([01]\d|2[0-3]):[0-5]\d:[0-5]\d$", "%Y-%m-%d %H:%M:%S"),
+)
+_UTC_CLOCK_RE2 = r"\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?Z$"
+_SUFFIX_RE2 = r"(?i)(Z|UTC|GMT|[+-]\d{2}(:?\d{2})?)$"  # what an offset could end in: a cheap first look
 _MISSING = {"", "nan", "nat", "none", "null", "n/a", "na", "-"}
 
 _DATE_FORMATS = (
@@ -54,11 +76,13 @@ def outside_range(values: pd.Series | pd.Index) -> np.ndarray:
     return ((stamps < EARLIEST) | (stamps > LATEST)).to_numpy()
 
 
-def _check_range(parsed: pd.Series, strings: np.ndarray, lines: Sequence[int], where: str, what: str) -> None:
+def _check_range(
+    parsed: pd.Series, strings: np.ndarray | pa.Array, lines: Sequence[int], where: str, what: str
+) -> None:
     bad = np.flatnonzero(outside_range(parsed))
     if bad.size:
         pos = int(bad[0])
-        raise DataError(f"{where}row {lines[pos]}: the {what} {strings[pos]!r} is outside the years 1678-2261")
+        raise DataError(f"{where}row {lines[pos]}: the {what} {_at(strings, pos)!r} is outside the years 1678-2261")
 
 
 def check_timezone(timezone: str) -> str:
@@ -72,13 +96,6 @@ def check_timezone(timezone: str) -> str:
 
 def _clean(raw: Sequence) -> np.ndarray:
     return np.array(["" if v is None else str(v).strip() for v in raw], dtype=object)
-
-
-def _first_missing(strings: np.ndarray) -> int | None:
-    for pos, s in enumerate(strings):
-        if s.lower() in _MISSING:
-            return pos
-    return None
 
 
 def _parse_naive(strings: np.ndarray) -> pd.Series:
@@ -115,6 +132,24 @@ def _parse_naive(strings: np.ndarray) -> pd.Series:
     return best
 
 
+def _parse_iso(walls: pa.Array) -> pd.Series | None:
+    """The column parsed by Arrow when every value has the same plain ISO layout and lies in 1678-2261, else None."""
+    if not is_ascii(walls):
+        return None
+    first = walls[0].as_py()
+    for pattern, fmt in _ISO_LAYOUTS:
+        if not (re.search(pattern, first) and matches(walls, pattern).all()):
+            continue
+        parsed = pc.strptime(walls, format=fmt, unit="s", error_is_null=True)
+        if parsed.null_count:
+            return None  # e.g. 30 February: _parse_naive names the row
+        seconds = parsed.cast(pa.int64()).to_numpy()
+        if seconds.min() < EARLIEST.value // _NS_PER_SECOND or seconds.max() > LATEST.value // _NS_PER_SECOND:
+            return None  # _parse_naive and the range check say which row
+        return pd.Series((seconds * _NS_PER_SECOND).view(DATETIME_DTYPE))
+    return None
+
+
 def _reads(value: str, fmt: str) -> bool:
     try:
         pd.to_datetime(value, format=fmt)
@@ -124,25 +159,101 @@ def _reads(value: str, fmt: str) -> bool:
 
 
 def parse_timestamps(
-    raw: Sequence,
+    raw: Sequence | pa.Array,
     lines: Sequence[int],
     where: str,
     timezone: str,
     *,
     what: str = "date",
 ) -> pd.DatetimeIndex:
-    """Parse bar timestamps into a tz-naive exchange-local index (same order as ``raw``).
+    """Parse bar timestamps into an exchange-local index (same order as ``raw``; docs/strategy.md §2, §9).
 
-    ``lines`` are the file line numbers of the values, used in error messages; ``where`` is the message prefix
+    The index is tz-naive exchange-local wall time, except for aware intraday data with bars in an hour that
+    repeats when the clocks go back: that index is tz-aware in ``timezone``, so that distinct instants stay
+    distinct. Naive intraday timestamps that are ambiguous (the repeated hour) or do not exist (the hour skipped
+    in spring) in ``timezone`` are refused. ``raw`` is a sequence of strings or an Arrow string array; ``lines``
+    are the file line numbers of the values, used in error messages; ``where`` is the message prefix
     (``"prices.csv: "``). Raises ``DataError`` naming the first missing or unreadable value.
     """
-    strings = _clean(raw)
+    strings = text_column(raw)
     if len(strings) == 0:
         return pd.DatetimeIndex([], dtype=DATETIME_DTYPE)
-    pos = _first_missing(strings)
+    pos = first_true(in_set(strings, _MISSING))
     if pos is not None:
         raise DataError(f"{where}row {lines[pos]}: the {what} is missing")
 
+    walls, offsets = _split_offsets(strings)
+    wall = _parse_iso(walls)
+    if wall is None:
+        wall = _parse_naive(as_objects(walls))
+    bad = np.flatnonzero(wall.isna().to_numpy())
+    if bad.size:
+        pos = int(bad[0])
+        raise DataError(f"{where}row {lines[pos]}: cannot read the {what} {_at(strings, pos)!r}")
+    _check_range(wall, strings, lines, where, what)
+    wall_idx = pd.DatetimeIndex(wall).astype(DATETIME_DTYPE)
+
+    if (wall_idx == wall_idx.normalize()).all():
+        # Daily data keeps the dates it was written with, offset or not.
+        return wall_idx
+    aware = ~np.isnan(offsets)
+    instants: pd.DatetimeIndex | None = None
+    local = wall_idx
+    if aware.any():
+        utc_ns = wall_idx.asi8 - np.round(np.nan_to_num(offsets) * _NS_PER_MINUTE).astype(np.int64)
+        if not aware.all():  # naive rows among aware ones are wall time in the exchange zone
+            naive = np.flatnonzero(~aware)
+            local_naive = _localise(wall_idx[naive], timezone, np.asarray(lines)[naive], where)
+            utc_ns[naive] = local_naive.tz_convert("UTC").tz_localize(None).as_unit("ns").asi8
+        instants = pd.DatetimeIndex(utc_ns.view(DATETIME_DTYPE)).tz_localize("UTC").tz_convert(timezone)
+        local = instants.tz_localize(None).as_unit("ns")
+    if (local == local.normalize()).all():
+        return local
+    # Daily bars stamped with a clock time (e.g. the close at 16:00): one bar per date, a day or more apart.
+    dates = local.normalize()
+    if dates.is_unique and len(local) > 1:
+        spacing = np.median(np.diff(np.sort(local.asi8)))
+        if spacing >= pd.Timedelta(hours=20).value:
+            return dates
+    if instants is None:
+        _localise(local, timezone, lines, where)  # refuses wall times that are ambiguous or do not exist
+        return local
+    if _ambiguous(local, timezone).any():
+        # Wall time would not tell the two passes through the repeated hour apart: keep the instants.
+        return instants.as_unit("ns")
+    return local
+
+
+def _at(strings: pa.Array | np.ndarray, pos: int) -> str:
+    value = strings[pos]
+    return value.as_py() if isinstance(value, pa.Scalar) else value
+
+
+def _split_offsets(strings: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """The wall-clock part of each timestamp (``T`` read as a space) and its UTC offset in minutes (NaN: naive)."""
+    if not is_ascii(strings):
+        walls, offsets = _split_offsets_python(as_objects(strings))
+        return pa.array(walls, type=pa.string()), offsets
+    if not matches(strings, _SUFFIX_RE2).any():
+        return strings, np.full(len(strings), np.nan)
+    if matches(strings, _UTC_CLOCK_RE2).all() and not pc.any(pc.match_substring(strings, "\n")).as_py():
+        # All "...hh:mm[:ss]Z", the usual UTC export: the wall is all but the Z (what _OFFSET_RE would say).
+        walls = pc.replace_substring(pc.utf8_slice_codeunits(strings, 0, -1), "T", " ")
+        return walls, np.zeros(len(strings))
+    found = pc.extract_regex(strings, _OFFSET_RE2)
+    aware = found.is_valid()
+    walls = pc.if_else(aware, pc.replace_substring(found.field("wall"), "T", " "), strings)
+    off = pc.replace_substring(found.field("off"), ":", "")
+    off = pc.if_else(pc.equal(off, ""), "+00", off)
+    hours = pc.cast(pc.utf8_slice_codeunits(off, 1, 3), pa.int64()).to_numpy()
+    minutes_text = pc.utf8_slice_codeunits(off, 3, 5)
+    minutes = pc.cast(pc.if_else(pc.equal(minutes_text, ""), "00", minutes_text), pa.int64()).to_numpy()
+    sign = np.where(pc.starts_with(off, "-").to_numpy(zero_copy_only=False), -1.0, 1.0)
+    offsets = np.where(aware.to_numpy(zero_copy_only=False), sign * (hours * 60 + minutes), np.nan)
+    return walls, offsets
+
+
+def _split_offsets_python(strings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     walls = strings.copy()
     offsets = np.full(len(strings), np.nan)  # minutes east of UTC; NaN = naive
     for i, s in enumerate(strings):
@@ -158,33 +269,35 @@ def parse_timestamps(
             hours = int(off[1:3])
             minutes = int(off[3:5]) if len(off) >= 5 else 0
             offsets[i] = sign * (hours * 60 + minutes)
+    return walls, offsets
 
-    wall = _parse_naive(walls)
-    bad = np.flatnonzero(wall.isna().to_numpy())
-    if bad.size:
-        pos = int(bad[0])
-        raise DataError(f"{where}row {lines[pos]}: cannot read the {what} {strings[pos]!r}")
-    _check_range(wall, strings, lines, where, what)
-    wall_idx = pd.DatetimeIndex(wall).astype(DATETIME_DTYPE)
 
-    if (wall_idx == wall_idx.normalize()).all():
-        # Daily data keeps the dates it was written with, offset or not.
-        return wall_idx
-    aware = ~np.isnan(offsets)
-    local = wall_idx
-    if aware.any():
-        utc = wall_idx - pd.to_timedelta(np.nan_to_num(offsets), unit="min")
-        converted = utc.tz_localize("UTC").tz_convert(timezone).tz_localize(None).astype(DATETIME_DTYPE)
-        local = pd.DatetimeIndex(np.where(aware, converted, wall_idx)).astype(DATETIME_DTYPE)
-    if (local == local.normalize()).all():
-        return local
-    # Daily bars stamped with a clock time (e.g. the close at 16:00): one bar per date, a day or more apart.
-    dates = local.normalize()
-    if dates.is_unique and len(local) > 1:
-        spacing = np.median(np.diff(np.sort(local.asi8)))
-        if spacing >= pd.Timedelta(hours=20).value:
-            return dates
-    return local
+def _ambiguous(local: pd.DatetimeIndex, timezone: str) -> np.ndarray:
+    """Mask of wall times that occur twice in ``timezone`` (the hour repeated when the clocks go back)."""
+    return np.asarray(local.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward").isna())
+
+
+def _localise(local: pd.DatetimeIndex, timezone: str, lines: Sequence[int], where: str) -> pd.DatetimeIndex:
+    """``local`` (naive wall time) as aware timestamps in ``timezone``; ``DataError`` at the first wall time that
+    is ambiguous or does not exist there, naming its row and what to do."""
+    located = local.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
+    pos = first_true(np.asarray(located.isna()))
+    if pos is None:
+        return located
+    stamp = local[pos]
+    hint = (
+        "write the timestamps in UTC (ending in Z) or with their UTC offset (+hh:mm), or name the zone they are "
+        "written in (the CLI's --timezone, the Data page's time zone, e.g. UTC)"
+    )
+    if pd.isna(pd.Timestamp(stamp).tz_localize(timezone, ambiguous=True, nonexistent="NaT")):
+        raise DataError(
+            f"{where}row {lines[pos]} ({stamp}): this time does not exist in {timezone} (the clocks skip that hour "
+            f"when daylight saving time starts), so the timestamps are not {timezone} wall time; {hint}"
+        )
+    raise DataError(
+        f"{where}row {lines[pos]} ({stamp}): this time happens twice in {timezone} (the clocks go back an hour when "
+        f"daylight saving time ends), so without a UTC offset it is ambiguous; {hint}"
+    )
 
 
 def parse_dates(raw: Sequence, lines: Sequence[int], where: str, *, what: str, required: bool) -> pd.DatetimeIndex:
