@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     debug: bool = Field(False, description="verbose errors and logs; refused in prod")
     database_url: SecretStr = Field(SecretStr(""), description="the run store (default: var/vbl.sqlite3)")
     cache_dir: str = Field("", description="downloaded market data cache (default var/cache)")
+    max_csv_mb: float = Field(500.0, gt=0, description="largest CSV file the loader reads (core.data.load_csv)")
     actor: str = Field("", description="who is recorded in the audit log (default: the OS user)")
     api_token: SecretStr = Field(SecretStr(""), description="bearer token of the HTTP API; required in prod")
     api_max_upload_mb: float = Field(50.0, gt=0, description="largest API request body or upload")
