@@ -1,4 +1,6 @@
-"""``python -m api serve [--host 127.0.0.1] [--port 8000]``: serve the HTTP API with uvicorn.
+"""``python -m api serve [--host 127.0.0.1] [--port 8000]``: serve the HTTP API with uvicorn;
+``python -m api openapi > docs/openapi.json``: print the API's OpenAPI schema (the checked-in copy is compared
+with the live one by the test suite).
 
 The API listens on the loopback interface by default. On any other address it refuses to start unless
 ``VBL_API_TOKEN`` is set, and then every request needs ``Authorization: Bearer <token>``. The database is the
@@ -9,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from api.app import TOKEN_VAR, Settings
 
@@ -36,12 +40,28 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback only)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    commands.add_parser("openapi", help="print the OpenAPI schema as JSON (python -m api openapi > docs/openapi.json)")
     return parser
 
 
+def openapi_schema() -> dict[str, Any]:
+    """The application's OpenAPI schema, independent of this machine's settings (token, limits, database)."""
+    from api.app import create_app
+
+    return create_app(Settings()).openapi()
+
+
+def openapi_text() -> str:
+    """:func:`openapi_schema` as the text of ``docs/openapi.json`` (indented, ending in a newline)."""
+    return json.dumps(openapi_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse the arguments, check the settings and serve."""
+    """Parse the arguments and run the command (``serve``: check the settings first)."""
     args = build_parser().parse_args(argv)
+    if args.command == "openapi":
+        sys.stdout.write(openapi_text())
+        return 0
     from usecases.settings import load_settings
 
     try:

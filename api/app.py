@@ -19,10 +19,11 @@ from fastapi import Depends, FastAPI, Request
 from starlette.middleware.cors import CORSMiddleware
 
 from api import problems
+from api.body_limit import LIMIT_VAR, BodyLimit
 from usecases.store import ENV_VAR, Store, default_database_url
 
 TOKEN_VAR = "VBL_API_TOKEN"
-MAX_UPLOAD_VAR = "VBL_API_MAX_UPLOAD_MB"
+MAX_UPLOAD_VAR = LIMIT_VAR
 CORS_VAR = "VBL_API_CORS_ORIGINS"
 DEFAULT_MAX_UPLOAD_MB = 50.0
 API_VERSION = "1"
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_delivery,
         routes_health,
         routes_optimization,
+        routes_position_flows,
         routes_positions,
         routes_runs,
         routes_studies,
@@ -122,6 +124,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.vbl = AppState(settings)
     problems.install(app)
 
+    # Added first, so it runs inside the token check: an unauthenticated request is a 401 whatever its size.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
+
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Any:
         probe = request.url.path in PROBE_PATHS  # load balancers and supervisors probe without a token
@@ -129,11 +134,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return problems.problem_response(
                 401, "send the API token as 'Authorization: Bearer <token>'", kind="not-authenticated",
                 headers={"WWW-Authenticate": "Bearer"}, instance=request.url.path)
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > settings.max_upload_bytes:
-            return problems.problem_response(
-                413, f"the request body has {int(length):,} bytes, more than the limit of "
-                f"{settings.max_upload_bytes:,} ({MAX_UPLOAD_VAR})", instance=request.url.path)
         return await call_next(request)
 
     if settings.cors_origins:
@@ -143,6 +143,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     for module in (routes_optimization, routes_backtests, routes_datasets, routes_runs, routes_studies,
-                   routes_positions, routes_delivery, routes_alerts, routes_health):
+                   routes_positions, routes_position_flows, routes_delivery, routes_alerts, routes_health):
         app.include_router(module.router)
     return app

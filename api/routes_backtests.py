@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response
 from api.app import StoreDep
 from api.datasets import resolve, stored_id
 from api.problems import ConfigProblem
+from api.responses import BacktestOut
 from api.schemas import BacktestRequest, to_config
 from core import simulate
 from core.errors import ConfigError
@@ -18,7 +19,7 @@ from core.metric_table import metrics_table
 router = APIRouter(prefix="/v1", tags=["backtests"])
 
 
-@router.post("/backtests")
+@router.post("/backtests", response_model=BacktestOut, response_model_exclude_unset=True)
 def run_backtest(body: BacktestRequest, response: Response, store: StoreDep) -> dict[str, Any]:
     """Simulate (``core.simulate``) and return the metrics, the benchmarks' metrics, the trades and, on request,
     the timeline. With ``save`` the simulated bars are stored as a dataset and the backtest as a run (201)."""

@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 
 from api.app import StoreDep, state_of
 from api.problems import Problem
+from api.responses import DatasetList, DatasetUploaded, QualityOut
 from core.data import list_samples, load_csv, load_dividends_csv, quality_report
 from core.json_values import plain, records
 from usecases.store import DatasetInfo
@@ -26,7 +27,7 @@ def dataset_json(info: DatasetInfo) -> dict[str, Any]:
             "dividends": info.n_dividends, "sha256": info.sha256, "created_at": plain(info.created_at)}
 
 
-@router.get("")
+@router.get("", response_model=DatasetList)
 def list_datasets(store: StoreDep) -> dict[str, Any]:
     """The stored datasets (usable by id) and the bundled samples (usable by key)."""
     return {
@@ -49,7 +50,7 @@ async def _read_limited(upload: UploadFile, limit: int, what: str) -> io.BytesIO
     return buffer
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=DatasetUploaded)
 async def upload_dataset(
     request: Request,
     response: Response,
@@ -77,7 +78,7 @@ async def upload_dataset(
             "issues": list(report.issues)}
 
 
-@router.get("/{dataset_id}/quality")
+@router.get("/{dataset_id}/quality", response_model=QualityOut)
 def dataset_quality(dataset_id: int, store: StoreDep) -> dict[str, Any]:
     """``core.data.quality_report`` of a stored dataset: summary counts, readable issues and every finding."""
     data = store.load_market_data(dataset_id)

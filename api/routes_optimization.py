@@ -16,6 +16,16 @@ from fastapi import APIRouter, Query, Request, Response
 from api.app import StoreDep, state_of
 from api.datasets import resolve, stored_id
 from api.problems import ConfigProblem, Problem, unknown_metric
+from api.responses_studies import (
+    HeatmapOut,
+    MetricsOut,
+    ParametersOut,
+    ProgressOut,
+    ResultsOut,
+    StudyCreated,
+    StudyOut,
+    StudyStarted,
+)
 from api.schemas import StudyCreate, to_config
 from core.analysis import heatmap
 from core.config_registry import CONFIG_FIELDS
@@ -46,7 +56,7 @@ AGGREGATIONS = ("max", "mean", "median", "min", "best", "worst")
 # --- registries -------------------------------------------------------------------------------------------------
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_model=MetricsOut)
 def list_metrics() -> dict[str, Any]:
     """Every metric a run reports (core.metric_registry): name, label, unit, format, group, direction, definition."""
     return {"metrics": [
@@ -73,7 +83,7 @@ def _search_forms(kind: str) -> list[str]:
     return ["[values]"]
 
 
-@router.get("/parameter-types")
+@router.get("/parameter-types", response_model=ParametersOut)
 def parameter_types() -> dict[str, Any]:
     """Every configuration field (core.config_registry): name, kind, unit, label, default, range, choices, help."""
     return {"parameters": [
@@ -117,7 +127,7 @@ def _links(study_id: int) -> dict[str, str]:
             "heatmap": f"{base}/heatmap"}
 
 
-@router.post("/configs", status_code=201)
+@router.post("/configs", status_code=201, response_model=StudyCreated)
 def create_config(body: StudyCreate, response: Response, store: StoreDep) -> dict[str, Any]:
     """Create a study (status ``draft``): returns its id and the number of combinations of the search space."""
     try:
@@ -144,13 +154,13 @@ def create_config(body: StudyCreate, response: Response, store: StoreDep) -> dic
             "dataset_id": dataset_id, "name": record.name, "objective": objective.label, "links": _links(study_id)}
 
 
-@router.get("/configs/{study_id}")
+@router.get("/configs/{study_id}", response_model=StudyOut, response_model_exclude_unset=True)
 def get_config(study_id: int, store: StoreDep) -> dict[str, Any]:
     """The stored study: search space, objective, constraints, status and trial counts."""
     return {**study_json(store.get_study(study_id)), "links": _links(study_id)}
 
 
-@router.post("/configs/{study_id}/start", status_code=202)
+@router.post("/configs/{study_id}/start", status_code=202, response_model=StudyStarted)
 def start_config(study_id: int, request: Request, store: StoreDep) -> dict[str, Any]:
     """Start the study's worker process (``usecases.studies.start_worker``) and answer at once; poll progress."""
     record = store.get_study(study_id)
@@ -171,19 +181,19 @@ def start_config(study_id: int, request: Request, store: StoreDep) -> dict[str, 
     return {"id": study_id, "status": "running", "worker_pid": proc.pid, "links": _links(study_id)}
 
 
-@router.post("/configs/{study_id}/pause")
+@router.post("/configs/{study_id}/pause", response_model=StudyOut, response_model_exclude_unset=True)
 def pause_config(study_id: int, store: StoreDep) -> dict[str, Any]:
     """Ask the worker to stop after its current batch (resumable); 409 unless the study is running."""
     return study_json(pause_study(store, study_id))
 
 
-@router.post("/configs/{study_id}/cancel")
+@router.post("/configs/{study_id}/cancel", response_model=StudyOut, response_model_exclude_unset=True)
 def cancel_config(study_id: int, store: StoreDep) -> dict[str, Any]:
     """Stop the study for good after the current batch (stored trials stay)."""
     return study_json(cancel_study(store, study_id))
 
 
-@router.post("/configs/{study_id}/resume", status_code=202)
+@router.post("/configs/{study_id}/resume", status_code=202, response_model=StudyStarted)
 def resume_config(study_id: int, request: Request, store: StoreDep) -> dict[str, Any]:
     """Start a worker for a paused or failed study (or a running one whose worker died); stored trials are kept."""
     state = state_of(request)
@@ -192,7 +202,7 @@ def resume_config(study_id: int, request: Request, store: StoreDep) -> dict[str,
     return {"id": study_id, "status": "running", "worker_pid": proc.pid, "links": _links(study_id)}
 
 
-@router.get("/configs/{study_id}/progress")
+@router.get("/configs/{study_id}/progress", response_model=ProgressOut)
 def progress(study_id: int, store: StoreDep) -> dict[str, Any]:
     """Done, total, rate (trials/s), ETA (s) and state."""
     p = study_progress(store, study_id)
@@ -211,7 +221,7 @@ def _trial_json(row: pd.Series, names: list[str]) -> dict[str, Any]:
     }
 
 
-@router.get("/configs/{study_id}/results")
+@router.get("/configs/{study_id}/results", response_model=ResultsOut)
 def results(
     study_id: int,
     store: StoreDep,
@@ -244,7 +254,7 @@ def results(
             "items": [_trial_json(row, names) for _, row in page.iterrows()]}
 
 
-@router.get("/configs/{study_id}/heatmap")
+@router.get("/configs/{study_id}/heatmap", response_model=HeatmapOut)
 def study_heatmap(
     study_id: int,
     store: StoreDep,

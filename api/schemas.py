@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, create_model
 
+from core.bars import DEFAULT_TIMEZONE
 from core.config import StrategyConfig
 from core.config_registry import CONFIG_FIELDS, ConfigField
+from usecases.store import POSITION_STATUSES
 
 StrictFloat = Annotated[float, Strict()]  # accepts JSON numbers (integers too), never "0.03" or true
 StrictInt = Annotated[int, Strict()]
@@ -137,3 +140,60 @@ class FillRequest(BaseModel):
     commission: float = Field(0.0, ge=0)
     at: str | None = Field(None, description="time of the fill, exchange-local (default: now)")
     order_id: int | None = None
+
+
+def _known_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder name such as "America"
+        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as America/New_York") from None
+    return name
+
+
+TimeZone = Annotated[str, Field(min_length=1, max_length=64, description="IANA time zone of the exchange",
+                                examples=["America/New_York"]), AfterValidator(_known_timezone)]
+
+
+class PositionCreate(BaseModel):
+    """``POST /v1/positions``: a position held for real, opened with what is held or bought at ``price``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ticker: str = Field(..., min_length=1, max_length=40, examples=["GOOG"])
+    name: str = Field("", max_length=200, description="default: the ticker")
+    config: ConfigModel | None = Field(None, description="how the position trades (default: the registry's)")  # type: ignore[valid-type]
+    shares: float | None = Field(None, ge=0, description="shares held (with cash and anchor: existing holdings)")
+    cash: float | None = Field(None, ge=0, description="cash held")
+    anchor: float | None = Field(None, gt=0, description="the last trade's price (default: price)")
+    price: float | None = Field(None, gt=0, description="without holdings: fund with config.initial_capital and "
+                                "buy at this price like the backtest's first bar")
+    at: str | None = Field(None, description="time of that opening price, exchange-local (default: now)")
+    timezone: TimeZone = DEFAULT_TIMEZONE
+
+
+class PositionStatusRequest(BaseModel):
+    """``POST /v1/positions/{id}/status``: pause, close or re-activate (closed positions accept no changes)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal[POSITION_STATUSES]  # type: ignore[valid-type]
+
+
+class CashFlowRequest(BaseModel):
+    """``POST /v1/positions/{id}/cash-flows``: a deposit or a withdrawal."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["deposit", "withdrawal"]
+    amount: float = Field(..., gt=0, description="the amount, positive (the type gives the direction)")
+    note: str = Field("", max_length=2000)
+
+
+class DividendRequest(BaseModel):
+    """``POST /v1/positions/{id}/dividends``: an ex-dividend, booked as the simulator does."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ex_date: date
+    amount: float = Field(..., gt=0, description="gross dividend per share")
+    pay_date: date | None = Field(None, description="default: ex_date + config.dividend_pay_lag_days")
