@@ -22,7 +22,6 @@ import streamlit as st
 
 from app.state import CONFIG_WIDGET_PREFIX, active_config, set_active_config
 from core import ConfigError, StrategyConfig
-from core.config import SIZINGS
 from core.config_registry import CONFIG_FIELDS, GROUPS, ConfigField
 
 Widget = Literal["pct", "number", "int", "bool", "choice", "optpct"]
@@ -39,6 +38,7 @@ class FieldSpec:
     group: str
     step: float = 1.0
     fmt: str = "%.2f"
+    choices: tuple[str, ...] = ()  # a choice field's options, in the registry's order
 
 
 def _widget(field: ConfigField) -> Widget:
@@ -51,7 +51,7 @@ def _widget(field: ConfigField) -> Widget:
 
 
 FIELDS: tuple[FieldSpec, ...] = tuple(
-    FieldSpec(f.name, f.label, _widget(f), f.help, f.group, f.step, f.fmt) for f in CONFIG_FIELDS
+    FieldSpec(f.name, f.label, _widget(f), f.help, f.group, f.step, f.fmt, f.choices) for f in CONFIG_FIELDS
 )
 SPECS: dict[str, FieldSpec] = {spec.name: spec for spec in FIELDS}
 
@@ -137,7 +137,8 @@ def _draw(spec: FieldSpec) -> Any:
     if spec.widget == "bool":
         return st.toggle(spec.label, help=spec.help, key=key)
     if spec.widget == "choice":
-        return st.selectbox(spec.label, SIZINGS, format_func=lambda s: s.replace("_", " "), help=spec.help, key=key)
+        return st.selectbox(spec.label, spec.choices, format_func=lambda s: s.replace("_", " "), help=spec.help,
+                            key=key)
     enabled = st.toggle("Cap order size", help=spec.help, key=_key(spec.name, "_on"))
     percent = st.number_input(spec.label, step=spec.step, format=spec.fmt, help=spec.help, key=key,
                               disabled=not enabled)
@@ -189,5 +190,15 @@ def settings_summary(config: StrategyConfig) -> str:
         f"sell {c.trigger_up:.1%} above / buy {c.trigger_down:.1%} below the anchor with {c.sizing.replace('_', ' ')} "
         f"sizing (r = {c.rebalance_ratio:g}); guardrails {c.guardrail_min:.0%} to {c.guardrail_max:.0%}; commission "
         f"{c.commission_rate:.2%}; minimum order {c.min_notional:,.0f}; dividend withholding tax "
-        f"{c.withholding_tax_rate:.0%}."
+        f"{c.withholding_tax_rate:.0%}.{_scaling_summary(c)}"
+    )
+
+
+def _scaling_summary(c: StrategyConfig) -> str:
+    """The volatility scaling of the triggers (docs/strategy.md §5.4a) in one clause; nothing in fixed mode."""
+    if c.threshold_mode != "vol_scaled":
+        return ""
+    return (
+        f" Triggers scaled by the {c.vol_window_bars}-bar volatility over {c.vol_reference:.0%} a year, kept within "
+        f"{c.trigger_min:.1%} to {c.trigger_max:.1%}."
     )

@@ -10,12 +10,18 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from core.config_registry import CONFIG_FIELDS, FIELDS_BY_NAME, SIZINGS
+from core.config_registry import CONFIG_FIELDS, FIELDS_BY_NAME, SIZINGS, THRESHOLD_MODES
 from core.errors import ConfigError
 
-__all__ = ["FIELD_KINDS", "SIZINGS", "Sizing", "StrategyConfig"]
+__all__ = ["FIELD_KINDS", "SIZINGS", "THRESHOLD_MODES", "Sizing", "StrategyConfig", "ThresholdMode"]
 
 Sizing = Literal["proportional", "fixed_fraction", "original"]
+ThresholdMode = Literal["fixed", "vol_scaled"]
+
+
+# Validation runs for every configuration a sweep builds: the fields each check needs, selected once.
+_NUMERIC_FIELDS = tuple(f for f in CONFIG_FIELDS if f.numeric)
+_CHOICE_FIELDS = tuple(f for f in CONFIG_FIELDS if f.kind == "choice")
 
 
 def _declare_fields(cls: type) -> type:
@@ -35,7 +41,8 @@ class StrategyConfig:
     ``trade_fraction``, ``guardrail_min``, ``guardrail_max``, ``auto_rebalance``, ``max_trade_pct``,
     ``commission_rate``, ``commission_min``, ``slippage_bps``, ``min_notional``, ``max_orders_per_day``,
     ``fractional_shares``, ``allow_after_hours``, ``withholding_tax_rate``, ``dividend_pay_lag_days``,
-    ``risk_free_rate``, ``periods_per_year``.
+    ``risk_free_rate``, ``periods_per_year``, ``threshold_mode``, ``vol_window_bars``, ``vol_reference``,
+    ``trigger_min``, ``trigger_max``.
 
     Construction validates every field and raises :class:`ConfigError` naming the field, its value and the valid
     range. ``to_dict`` / ``from_dict`` round-trip exactly (stored runs, presets and optimisation trials use them).
@@ -64,25 +71,46 @@ class StrategyConfig:
         dividend_pay_lag_days: int
         risk_free_rate: float
         periods_per_year: int
+        threshold_mode: ThresholdMode
+        vol_window_bars: int
+        vol_reference: float
+        trigger_min: float
+        trigger_max: float
 
     def __post_init__(self) -> None:
         for f in CONFIG_FIELDS:
             object.__setattr__(self, f.name, _coerce(f.name, getattr(self, f.name), f.kind))
-        for f in CONFIG_FIELDS:
+        for f in _NUMERIC_FIELDS:
             value = getattr(self, f.name)
-            if not f.numeric or value is None:
+            if value is None:
                 continue
             if not math.isfinite(value):
                 raise ConfigError(f"{f.name} must be a finite number, got {value!r}")
             if not f.bounds.contains(value):
                 raise ConfigError(f"{f.name} must be in {f.bounds.text()}, got {value!r}")
-        sizing = FIELDS_BY_NAME["sizing"]
-        if self.sizing not in sizing.choices:
-            raise ConfigError(f"sizing must be one of {', '.join(sizing.choices)}, got {self.sizing!r}")
+        for f in _CHOICE_FIELDS:
+            if getattr(self, f.name) not in f.choices:
+                raise ConfigError(f"{f.name} must be one of {', '.join(f.choices)}, got {getattr(self, f.name)!r}")
         if self.guardrail_max <= self.guardrail_min:
             raise ConfigError(
                 f"guardrail_max ({self.guardrail_max!r}) must be greater than guardrail_min ({self.guardrail_min!r})"
             )
+        self._check_trigger_clamps()
+
+    def _check_trigger_clamps(self) -> None:
+        # docs/strategy.md §5.4a. The clamps are checked in every mode, so a configuration stays valid when only its
+        # mode is switched; whether they bracket the triggers matters only when scaling is on (a fixed trigger
+        # outside them is never clamped).
+        if self.trigger_min > self.trigger_max:
+            raise ConfigError(
+                f"trigger_min ({self.trigger_min!r}) must not be greater than trigger_max ({self.trigger_max!r})"
+            )
+        if self.threshold_mode != "vol_scaled":
+            return
+        for name in ("trigger_up", "trigger_down"):
+            value = getattr(self, name)
+            if not self.trigger_min <= value <= self.trigger_max:
+                raise ConfigError(vol_bracket_message(name, value, self.trigger_min, self.trigger_max))
 
     def to_dict(self) -> dict[str, Any]:
         """A plain, JSON-serialisable dict of every field."""
@@ -104,6 +132,14 @@ class StrategyConfig:
         if unknown:
             raise ConfigError(f"unknown configuration key(s): {', '.join(unknown)}")
         return dataclasses.replace(self, **changes)
+
+
+def vol_bracket_message(name: str, value: float, trigger_min: float, trigger_max: float) -> str:
+    """The error for a vol_scaled trigger outside its clamps (shared with the search space's vectorised check)."""
+    return (
+        f"{name} ({value!r}) must lie between trigger_min ({trigger_min!r}) and trigger_max ({trigger_max!r}) when "
+        "threshold_mode is vol_scaled, so that the trigger in force equals it at the reference volatility"
+    )
 
 
 # The kind of each field, for search-space editors and the CLI's ``--set``.

@@ -28,6 +28,9 @@ Unit = Literal["money", "fraction", "ratio", "bps", "count", "days", "flag", "ch
 SIZINGS: tuple[str, ...] = ("proportional", "fixed_fraction", "original")
 """The sizing formulas of docs/strategy.md §5.5, in the order of their kernel codes."""
 
+THRESHOLD_MODES: tuple[str, ...] = ("fixed", "vol_scaled")
+"""How the triggers in force at a bar are set (docs/strategy.md §5.4a), in the order of their kernel codes."""
+
 # The form's tabs, in display order.
 GROUP_CAPITAL = "Capital & triggers"
 GROUP_SIZING = "Sizing & guardrails"
@@ -63,6 +66,8 @@ UNBOUNDED = Bounds()
 POSITIVE = Bounds(0.0, False)
 NON_NEGATIVE = Bounds(0.0, True)
 UNIT_INTERVAL = Bounds(0.0, True, 1.0, True)
+OPEN_UNIT_INTERVAL = Bounds(0.0, False, 1.0, False)
+MIN_VOL_WINDOW_BARS = 2  # a sample standard deviation (ddof = 1) needs two returns
 
 
 @dataclass(frozen=True)
@@ -176,6 +181,25 @@ CONFIG_FIELDS: tuple[ConfigField, ...] = (
                 step=0.25),
     ConfigField("periods_per_year", "int", 252, "per_year", "Periods per year",
                 "Annualisation of daily figures (≥ 1); 252 trading days.", GROUP_DIVIDENDS, Bounds(1, True)),
+    # Volatility-scaled triggers (docs/strategy.md §5.4a). Last in the registry so the older kernel slots keep their
+    # places; the form shows them after the triggers, in the same tab.
+    ConfigField("threshold_mode", "choice", "fixed", "choice", "Trigger mode",
+                "fixed: the sell and buy triggers above apply at every bar. vol_scaled: at each bar both are "
+                "multiplied by the stock's recent volatility over the reference volatility, within the floor and "
+                "cap.", GROUP_CAPITAL, choices=THRESHOLD_MODES),
+    ConfigField("vol_window_bars", "int", 20, "count", "Volatility window (bars)",
+                "vol_scaled only: volatility is the standard deviation of this many bar-to-bar log returns, all "
+                "before the bar (≥ 2); until that many exist the triggers stay fixed.", GROUP_CAPITAL,
+                Bounds(MIN_VOL_WINDOW_BARS, True)),
+    ConfigField("vol_reference", "float", 0.30, "fraction", "Reference volatility (% a year)",
+                "vol_scaled only: the annualised volatility at which the triggers equal the sell and buy triggers "
+                "above (> 0 %).", GROUP_CAPITAL, POSITIVE, step=1.0),
+    ConfigField("trigger_min", "float", 0.005, "fraction", "Trigger floor (%)",
+                "vol_scaled only: a scaled trigger is never below this (above 0 % and below 100 %, at most the "
+                "sell and buy triggers).", GROUP_CAPITAL, OPEN_UNIT_INTERVAL, step=0.1, fmt="%.3f"),
+    ConfigField("trigger_max", "float", 0.50, "fraction", "Trigger cap (%)",
+                "vol_scaled only: a scaled trigger is never above this (above 0 % and below 100 %, at least the "
+                "sell and buy triggers).", GROUP_CAPITAL, OPEN_UNIT_INTERVAL, step=1.0),
 )  # fmt: skip
 
 FIELDS_BY_NAME: dict[str, ConfigField] = {f.name: f for f in CONFIG_FIELDS}

@@ -8,6 +8,7 @@ parallel. The two are held to 1e-9 agreement by the differential tests.
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -168,6 +169,35 @@ def prepare(prices: pd.DataFrame, dividends: pd.DataFrame | None = None) -> BarA
     return prepare_bars(prices, dividends)
 
 
+NO_VOLATILITY = np.empty(0)
+"""The ``sigma`` argument of ``core.kernel.run_one`` for fixed thresholds (never read)."""
+
+
+def volatility_inputs(close: np.ndarray, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The per-bar volatility series the vol_scaled rows of ``params`` read (docs/strategy.md §5.4a).
+
+    Returns ``(sigma, sigma_row)``: one ``core.kernel.volatility_series`` per distinct (``vol_window_bars``,
+    ``periods_per_year``) pair among the vol_scaled rows, and each row's index into them (-1 for a fixed row).
+    A sweep pays for each window once, not once per configuration.
+    """
+    sigma_row = np.full(params.shape[0], -1, dtype=np.int64)
+    scaled = params[:, K.P_THRESHOLD_MODE] == K.THRESHOLD_VOL_SCALED
+    if not scaled.any():
+        return np.empty((0, close.shape[0])), sigma_row
+    keys, inverse = np.unique(params[scaled][:, [K.P_VOL_WINDOW, K.P_PERIODS]], axis=0, return_inverse=True)
+    sigma = np.empty((keys.shape[0], close.shape[0]))
+    for r, (window, periods) in enumerate(keys.tolist()):
+        sigma[r] = K.volatility_series(close, int(window), float(periods))
+    sigma_row[scaled] = inverse.ravel()
+    return sigma, sigma_row
+
+
+def volatility_for(close: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """The ``sigma`` argument of ``core.kernel.run_one`` for one parameter row."""
+    sigma, sigma_row = volatility_inputs(close, p[None, :])
+    return sigma[0] if sigma_row[0] >= 0 else NO_VOLATILITY
+
+
 def run_params(bars: BarArrays, params: np.ndarray, n_threads: int | None = None) -> np.ndarray:
     """Metric matrix (rows × ``METRIC_NAMES``) for a parameter matrix on prepared bars: the raw fast path."""
     params = np.ascontiguousarray(params, dtype=np.float64)
@@ -175,13 +205,14 @@ def run_params(bars: BarArrays, params: np.ndarray, n_threads: int | None = None
         raise ConfigError(f"parameter matrix must have shape (n, {K.N_PARAMS}), got {params.shape}")
     if params.shape[0] == 0:
         return np.empty((0, K.N_METRICS))
+    sigma, sigma_row = volatility_inputs(bars.close, params)
     previous = numba.get_num_threads()
     if n_threads is not None:
         numba.set_num_threads(max(1, min(int(n_threads), numba.config.NUMBA_NUM_THREADS)))
     try:
         return K.run_many(
             bars.close, bars.day, bars.in_session, bars.div_ex_day, bars.div_amount, bars.div_pay_day, params,
-            bars.n_days,
+            sigma, sigma_row, bars.n_days,
         )
     finally:
         numba.set_num_threads(previous)
@@ -231,8 +262,8 @@ def simulate(
     div_rec[:, K.D_BAR] = -1.0
     div_rec[:, K.D_PAID_BAR] = -1.0
     K.run_one(
-        bars.close, bars.day, bars.in_session, bars.div_ex_day, bars.div_amount, bars.div_pay_day, p, bars.n_days,
-        rec, div_rec,
+        bars.close, bars.day, bars.in_session, bars.div_ex_day, bars.div_amount, bars.div_pay_day, p,
+        volatility_for(bars.close, p), bars.n_days, rec, div_rec,
     )
     index = prices.index
     timeline = _timeline(index, bars, rec, cfg)
@@ -263,7 +294,8 @@ def _timeline(index: pd.DatetimeIndex, bars: BarArrays, rec: np.ndarray, cfg: St
     reason_code = rec[:, K.R_REASON].astype(np.int64)
     flags = rec[:, K.R_FLAGS].astype(np.int64)
     anchor = rec[:, K.R_ANCHOR_EVAL]
-    sell_at, buy_at = K.trigger_prices(anchor, params_row(cfg))  # as shown: no tolerance (docs/strategy.md §5.4)
+    up, down = rec[:, K.R_TRIGGER_UP], rec[:, K.R_TRIGGER_DOWN]
+    sell_at, buy_at = K.trigger_prices(anchor, up, down)  # as shown: no tolerance (docs/strategy.md §5.4)
     tl = pd.DataFrame(
         {
             "price": bars.close,
@@ -296,6 +328,9 @@ def _timeline(index: pd.DatetimeIndex, bars: BarArrays, rec: np.ndarray, cfg: St
             "dividend_withholding": rec[:, K.R_DIV_WITHHOLDING],
             "dividend_cash": rec[:, K.R_DIV_CASH],
             "orders_today": rec[:, K.R_ORDERS_TODAY].astype(np.int64),
+            "trigger_up_in_force": up,
+            "trigger_down_in_force": down,
+            "window_volatility": rec[:, K.R_VOLATILITY],
         },
         index=index,
     )
@@ -432,6 +467,30 @@ def _distance_text(price: float, anchor: float) -> str:
     return f"Price {price:.2f} is {_pct(abs(move))} {where} anchor {anchor:.2f}"
 
 
+def warmup_text(cfg: StrategyConfig) -> str:
+    """Why a vol_scaled trigger is the configuration's own at a bar with no window volatility (§5.4a)."""
+    return f"fixed during the {cfg.vol_window_bars}-bar volatility warm-up"
+
+
+def trigger_basis(trigger: float, base: float, sigma: float, cfg: StrategyConfig, why_fixed: str | None = None) -> str:
+    """Why ``trigger`` is the trigger in force (docs/strategy.md §5.4a), from the configured ``base`` trigger and the
+    window volatility ``sigma``: ``""`` in fixed mode; in vol_scaled mode e.g. ``"vol-scaled: σ 20-bar 25.20 % /
+    reference 30.00 % × 3.00 %"``, naming a clamp that bound, or why it stayed fixed (``why_fixed``, by default the
+    warm-up)."""
+    if cfg.threshold_mode != "vol_scaled":
+        return ""
+    if math.isnan(sigma):
+        return why_fixed or warmup_text(cfg)
+    text = (f"vol-scaled: σ {cfg.vol_window_bars}-bar {_pct(sigma)} / reference {_pct(cfg.vol_reference)} × "
+            f"{_pct(base)}")
+    scaled = base * (sigma / cfg.vol_reference)  # the kernel's arithmetic, so a clamp is named exactly when it bound
+    if scaled < trigger:
+        text += f" = {_pct(scaled)}, raised to the {_pct(cfg.trigger_min)} floor"
+    elif scaled > trigger:
+        text += f" = {_pct(scaled)}, cut to the {_pct(cfg.trigger_max)} cap"
+    return text
+
+
 def _limit_text(flags: int, qty: float, cfg: StrategyConfig) -> str:
     parts = []
     if flags & K.FLAG_CAP_SHARES:
@@ -445,7 +504,7 @@ def _limit_text(flags: int, qty: float, cfg: StrategyConfig) -> str:
     return ", ".join(parts)
 
 
-def _reasons(tl: pd.DataFrame, cfg: StrategyConfig) -> np.ndarray:
+def _reasons(tl: pd.DataFrame, cfg: StrategyConfig, why_fixed: str | None = None) -> np.ndarray:
     out = np.empty(len(tl), dtype=object)
     # Python lists: formatting numpy scalars one by one is several times slower.
     price = tl["price"].tolist()
@@ -467,6 +526,11 @@ def _reasons(tl: pd.DataFrame, cfg: StrategyConfig) -> np.ndarray:
     cash_in = tl["dividend_cash"].tolist()
     up = _pct(cfg.trigger_up)
     down = _pct(cfg.trigger_down)
+    scaled = cfg.threshold_mode == "vol_scaled"
+    if scaled:
+        up_now = tl["trigger_up_in_force"].tolist()
+        down_now = tl["trigger_down_in_force"].tolist()
+        sigma = tl["window_volatility"].tolist()
     band = f"{cfg.guardrail_min * 100:.1f}–{cfg.guardrail_max * 100:.1f} %"
     for i in range(len(tl)):
         st = status[i]
@@ -496,6 +560,11 @@ def _reasons(tl: pd.DataFrame, cfg: StrategyConfig) -> np.ndarray:
             verb = "buy" if side[i] == "BUY" else "sell"
             if kind[i] == "trigger":
                 trig = up if side[i] == "SELL" else down
+                if scaled:
+                    sell = side[i] == "SELL"
+                    now = up_now[i] if sell else down_now[i]
+                    why = trigger_basis(now, cfg.trigger_up if sell else cfg.trigger_down, sigma[i], cfg, why_fixed)
+                    trig = f"{_pct(now)}, {why}"
                 head = f"{_distance_text(price[i], anchor[i])} (trigger {trig}): "
             else:
                 head = f"Stock at {pre[i] * 100:.1f} % is outside the {band} guardrails: rebalance, "
@@ -629,7 +698,11 @@ def _events(
             "asset_pct": row[K.R_PRE_PCT],
         }
         if kind == K.KIND_TRIGGER:
-            add(Event(ts, i, EventType.THRESHOLD_CROSSED, inputs, {"side": side, "raw_qty": row[K.R_RAW_QTY]},
+            crossed = inputs
+            if cfg.threshold_mode == "vol_scaled":  # §5.4a: the trigger it crossed and the volatility behind it
+                in_force = row[K.R_TRIGGER_UP] if side == "SELL" else row[K.R_TRIGGER_DOWN]
+                crossed = {**inputs, "trigger_in_force": in_force, "window_volatility": row[K.R_VOLATILITY]}
+            add(Event(ts, i, EventType.THRESHOLD_CROSSED, crossed, {"side": side, "raw_qty": row[K.R_RAW_QTY]},
                       reasons[i]))
         elif kind == K.KIND_REBALANCE:
             add(Event(ts, i, EventType.AUTO_GUARDRAIL_REBALANCE, inputs,

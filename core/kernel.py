@@ -2,8 +2,9 @@
 
 Each rule is one function, called by ``run_one`` and, for a single evaluation, by :mod:`core.advisor`:
 ``book_ex_dividend`` and ``dividend_pay_day`` / ``pay_dividend`` (§5.1), ``bar_status`` (§5.2 session test, then
-§5.3 daily cap, with ``orders_counted_today`` restarting the count), ``trigger_prices`` / ``trigger_levels`` /
-``trigger_side`` (§5.4), ``raw_order_size`` and ``side_rule`` (§5.5), ``rebalance_order`` (§5.6),
+§5.3 daily cap, with ``orders_counted_today`` restarting the count), ``triggers_in_force`` (§5.4a, from
+``window_volatility``), ``trigger_prices`` / ``trigger_levels`` / ``trigger_side`` (§5.4), ``raw_order_size`` and
+``side_rule`` (§5.5), ``rebalance_order`` (§5.6),
 ``trim_to_guardrail`` (§5.7), ``apply_hard_limits`` (§5.8), ``minimum_order`` (§5.9), ``execute_order`` (§5.10).
 ``decide_order`` chains §5.4–§5.9 for one price and returns an :class:`OrderDecision`; ``run_one`` walks a price
 path for one configuration, optionally recording every bar, and computes the metrics of docs/strategy.md §7 in a
@@ -11,8 +12,9 @@ streaming pass (no equity curve is kept); ``run_many`` runs ``run_one`` over a m
 parallel (``prange``).
 
 Configurations enter as rows of a float64 parameter matrix (``params_row`` builds one); codes for sizings, actions,
-kinds, reasons, flags and statuses are the integer constants below. Nothing here knows about pandas:
-:mod:`core.engine` turns the recorded arrays into frames and readable reasons.
+kinds, reasons, flags and statuses are the integer constants below. Volatility-scaled triggers (§5.4a) read a
+per-bar volatility series, computed once per distinct window by ``volatility_series`` and passed in (``sigma``).
+Nothing here knows about pandas: :mod:`core.engine` turns the recorded arrays into frames and readable reasons.
 
 The same source also runs as plain Python (``benchmarks`` loads it with the decorators replaced), which is the
 speed baseline and a check that compiled and interpreted semantics agree.
@@ -49,7 +51,12 @@ P_TAX = 18
 P_PAY_LAG = 19
 P_RISK_FREE = 20
 P_PERIODS = 21
-N_PARAMS = 22
+P_THRESHOLD_MODE = 22
+P_VOL_WINDOW = 23
+P_VOL_REFERENCE = 24
+P_TRIGGER_MIN = 25
+P_TRIGGER_MAX = 26
+N_PARAMS = 27
 
 # --- sizing formulas (docs/strategy.md §5.5); the code is the choice's index in the configuration registry ---------
 SIZING_PROPORTIONAL = 0
@@ -60,6 +67,11 @@ SIZING_CODES = {
     "fixed_fraction": SIZING_FIXED_FRACTION,
     "original": SIZING_ORIGINAL,
 }
+
+# --- threshold modes (docs/strategy.md §5.4a); the code is the choice's index in the configuration registry ---------
+THRESHOLD_FIXED = 0
+THRESHOLD_VOL_SCALED = 1
+THRESHOLD_CODES = {"fixed": THRESHOLD_FIXED, "vol_scaled": THRESHOLD_VOL_SCALED}
 
 # --- codes -----------------------------------------------------------------------------------------------------
 SIDE_NONE = 0  # an order's side is a sign: quantities are side·|q|
@@ -122,7 +134,10 @@ R_BOUND = 22
 R_PRE_PCT = 23
 R_SIDE = 24
 R_ORDERS_TODAY = 25
-N_RECORD = 26
+R_TRIGGER_UP = 26  # the triggers in force at the bar (§5.4a; the configuration's own in fixed mode)
+R_TRIGGER_DOWN = 27
+R_VOLATILITY = 28  # the window volatility they were scaled by; NaN in fixed mode and during the warm-up
+N_RECORD = 29
 
 # --- per-dividend record columns ---------------------------------------------------------------------------------
 D_BAR = 0  # bar index at which the ex-date was processed, -1 if never (before/at first bar or after last bar)
@@ -387,26 +402,94 @@ def execution_price(price, side, p):
     return price * (1.0 - s)
 
 
+# --- §5.4a the triggers in force ----------------------------------------------------------------------------------
+
+
+@njit(cache=True, error_model="numpy")
+def log_returns(close):
+    """``ln(P_j / P_{j−1})`` at every bar ``j ≥ 1`` (NaN at bar 0, which has no bar before it)."""
+    n = close.shape[0]
+    out = np.empty(n)
+    if n > 0:
+        out[0] = NAN
+    for j in range(1, n):
+        out[j] = math.log(close[j] / close[j - 1])
+    return out
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def window_volatility(log_ret, t, window, periods):
+    """The volatility in force at bar ``t`` (docs/strategy.md §5.4a): the sample standard deviation (ddof = 1) of the
+    ``window`` log returns ending at bar ``t − 1``'s close (``log_ret[t − window … t − 1]``), times ``√periods``.
+
+    Nothing from bar ``t`` on is read, so a decision can never see its own or a later close. NaN while fewer than
+    ``window`` returns precede bar ``t`` (the warm-up); exactly 0 when they are all equal (no rounding residue).
+    """
+    start = t - window
+    if window < 2 or start < 1:
+        return NAN
+    total = 0.0
+    lo = log_ret[start]
+    hi = lo
+    for j in range(start, t):
+        r = log_ret[j]
+        total += r
+        lo = min(lo, r)
+        hi = max(hi, r)
+    if lo == hi:
+        return 0.0
+    mean = total / window
+    ss = 0.0
+    for j in range(start, t):  # two passes: the deviations, not a difference of large sums
+        d = log_ret[j] - mean
+        ss += d * d
+    return math.sqrt(ss / (window - 1)) * math.sqrt(periods)
+
+
+@njit(cache=True, error_model="numpy")
+def volatility_series(close, window, periods):
+    """``window_volatility`` at every bar of a price path: what ``run_one`` reads in vol_scaled mode."""
+    log_ret = log_returns(close)
+    out = np.empty(close.shape[0])
+    for t in range(close.shape[0]):
+        out[t] = window_volatility(log_ret, t, window, periods)
+    return out
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def triggers_in_force(sigma, p):
+    """The ``(trigger_up, trigger_down)`` in force at a bar whose window volatility is ``sigma`` (docs/strategy.md
+    §5.4a): the configuration's own in fixed mode and during the warm-up (``sigma`` NaN); in vol_scaled mode each is
+    ``trigger × σ / vol_reference``, clamped to ``[trigger_min, trigger_max]``."""
+    if p[P_THRESHOLD_MODE] != THRESHOLD_VOL_SCALED or math.isnan(sigma):
+        return p[P_TRIGGER_UP], p[P_TRIGGER_DOWN]
+    scale = sigma / p[P_VOL_REFERENCE]
+    lo = p[P_TRIGGER_MIN]
+    hi = p[P_TRIGGER_MAX]
+    return min(max(p[P_TRIGGER_UP] * scale, lo), hi), min(max(p[P_TRIGGER_DOWN] * scale, lo), hi)
+
+
 # --- §5.4 triggers ------------------------------------------------------------------------------------------------
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def trigger_prices(anchor, p):
-    """The trigger prices as shown (docs/strategy.md §5.4, **Code:** no tolerance): ``(A·(1+up), A·(1−down))``."""
-    return anchor * (1.0 + p[P_TRIGGER_UP]), anchor * (1.0 - p[P_TRIGGER_DOWN])
+def trigger_prices(anchor, up, down):
+    """The trigger prices as shown (docs/strategy.md §5.4, **Code:** no tolerance): ``(A·(1+up), A·(1−down))`` for the
+    triggers in force (§5.4a)."""
+    return anchor * (1.0 + up), anchor * (1.0 - down)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def trigger_levels(anchor, p):
+def trigger_levels(anchor, up, down):
     """The prices at which step 4 fires, tolerance included: ``(sell at or above, buy at or below)``."""
-    sell_price, buy_price = trigger_prices(anchor, p)
+    sell_price, buy_price = trigger_prices(anchor, up, down)
     return sell_price * (1.0 - TRIGGER_TOLERANCE), buy_price * (1.0 + TRIGGER_TOLERANCE)
 
 
 @njit(cache=True, error_model="numpy")
-def trigger_side(price, anchor, p):
+def trigger_side(price, anchor, up, down):
     """Step 4: SELL when ``P ≥ A·(1+up)``, else BUY when ``P ≤ A·(1−down)``, both within 1e-9 relative; else none."""
-    sell_level, buy_level = trigger_levels(anchor, p)
+    sell_level, buy_level = trigger_levels(anchor, up, down)
     if price >= sell_level:
         return SIDE_SELL
     if price <= buy_level:
@@ -568,16 +651,17 @@ def _limit_and_price_order(kind, trigger, side, raw, q, px, reason, flags, bound
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def decide_order(price, shares, cash, receivable, anchor, p):
+def decide_order(price, shares, cash, receivable, anchor, up, down, p):
     """One evaluation at ``price`` (steps 4–9) for an account that may trade now, as an :class:`OrderDecision`.
 
-    A trigger order is sized (§5.5), held to the side rule and trimmed (§5.7); failing a trigger, an auto-rebalance
-    order is formed (§5.6). Either then goes through the hard limits (§5.8) and the minimum order (§5.9).
+    ``up`` and ``down`` are the triggers in force (``triggers_in_force``, §5.4a). A trigger order is sized (§5.5), held
+    to the side rule and trimmed (§5.7); failing a trigger, an auto-rebalance order is formed (§5.6). Either then goes
+    through the hard limits (§5.8) and the minimum order (§5.9).
     """
     value = account_value(shares, cash, receivable, price)
     kind = KIND_NONE
     side = SIDE_NONE
-    trigger = trigger_side(price, anchor, p)
+    trigger = trigger_side(price, anchor, up, down)
     if trigger != SIDE_NONE:
         kind = KIND_TRIGGER
         side = trigger
@@ -943,7 +1027,7 @@ def _settle_decision(dec, shares, cash, stats):
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _record_bar(rec, i, dec, action, status, notional, shares, cash, receivable, value, pct, pre_pct, anchor_eval,
-                anchor, orders_today, bar_gross, bar_net, bar_wh, bar_cash):
+                anchor, orders_today, bar_gross, bar_net, bar_wh, bar_cash, up, down, sigma):
     """§5.11: one bar's row of the record, after its trade."""
     rec[i, R_SHARES] = shares
     rec[i, R_CASH] = cash
@@ -971,6 +1055,9 @@ def _record_bar(rec, i, dec, action, status, notional, shares, cash, receivable,
     rec[i, R_PRE_PCT] = pre_pct
     rec[i, R_SIDE] = dec.side
     rec[i, R_ORDERS_TODAY] = orders_today
+    rec[i, R_TRIGGER_UP] = up
+    rec[i, R_TRIGGER_DOWN] = down
+    rec[i, R_VOLATILITY] = sigma
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -998,11 +1085,12 @@ def _longest_drawdown_days(dd, last_day):
 
 
 @njit(cache=True, error_model="numpy")
-def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, n_days, rec, div_rec):
+def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, sigma, n_days, rec, div_rec):
     """Simulate one configuration over the whole path and return its metric vector (``METRIC_NAMES`` order).
 
-    ``rec`` (bars × N_RECORD) and ``div_rec`` (dividends × N_DIV_RECORD) are filled when they have rows; pass
-    empty arrays to skip recording (the fast path).
+    ``sigma`` is ``volatility_series(close, vol_window_bars, periods_per_year)`` in vol_scaled mode (one value per
+    bar) and is not read in fixed mode (pass an empty array). ``rec`` (bars × N_RECORD) and ``div_rec``
+    (dividends × N_DIV_RECORD) are filled when they have rows; pass empty arrays to skip recording (the fast path).
     """
     n = close.shape[0]
     m = div_ex_day.shape[0]
@@ -1013,13 +1101,18 @@ def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, n_da
     max_orders = p[P_MAX_ORDERS]
     gmin = p[P_GMIN]
     gmax = p[P_GMAX]
+    vol_scaled = p[P_THRESHOLD_MODE] == THRESHOLD_VOL_SCALED
+    if vol_scaled and sigma.shape[0] != n:
+        raise ValueError("vol_scaled thresholds need one window volatility per bar")
 
     # First bar: initial order, anchor at the close, no evaluation (§5.0).
     price = close[0]
     shares, cash, first = first_bar_order(price, p)
     receivable = 0.0
     anchor = price
-    sell_level, buy_level = trigger_levels(anchor, p)
+    up, down = p[P_TRIGGER_UP], p[P_TRIGGER_DOWN]
+    bar_sigma = NAN
+    sell_level, buy_level = trigger_levels(anchor, up, down)
     stats = TradeStats(0, 0, 0, 0, 0, 0, 0, 0, 0.0, first.fee, shares * price + first.fee, 0.0, 0.0)
     divs = DividendTotals(0.0, 0.0, 0.0, 0.0)
     nd = _drop_dividends_before_start(div_ex_day, day[0], div_rec, record_divs)
@@ -1071,8 +1164,12 @@ def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, n_da
                 cash, receivable, n_pending, next_pay_day, bar_cash = _pay_dividends_due(
                     i, d, nd, cash, receivable, n_pending, pending_net, pending_pay, pending_open, div_rec, record_divs
                 )
-            if anchor != anchor_eval:  # a dividend cut the anchor
-                sell_level, buy_level = trigger_levels(anchor, p)
+            if vol_scaled:  # §5.4a: this bar's triggers, from the closes before it
+                bar_sigma = sigma[i]
+                up, down = triggers_in_force(bar_sigma, p)
+                sell_level, buy_level = trigger_levels(anchor, up, down)
+            elif anchor != anchor_eval:  # a dividend cut the anchor
+                sell_level, buy_level = trigger_levels(anchor, up, down)
             anchor_eval = anchor
             value, pct = valuation(shares, cash, receivable, price)
             pre_pct = pct
@@ -1082,12 +1179,12 @@ def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, n_da
                 price >= sell_level or price <= buy_level or (auto and value > 0.0 and band_side(pct, p) != SIDE_NONE)
             ):
                 # Only bars that can trade pay for the full evaluation; the rest are holds by steps 4 and 6.
-                dec = decide_order(price, shares, cash, receivable, anchor, p)
+                dec = decide_order(price, shares, cash, receivable, anchor, up, down, p)
                 if dec.kind != KIND_NONE:
                     action, notional, shares, cash, stats = _settle_decision(dec, shares, cash, stats)
                     if action != ACTION_SKIP:
                         anchor = dec.exec_price
-                        sell_level, buy_level = trigger_levels(anchor, p)
+                        sell_level, buy_level = trigger_levels(anchor, up, down)
                         value, pct = valuation(shares, cash, receivable, price)
                         orders_today += 1
 
@@ -1096,7 +1193,7 @@ def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, n_da
             n_in_band += 1
         if record:
             _record_bar(rec, i, dec, action, status, notional, shares, cash, receivable, value, pct, pre_pct,
-                        anchor_eval, anchor, orders_today, bar_gross, bar_net, bar_wh, bar_cash)
+                        anchor_eval, anchor, orders_today, bar_gross, bar_net, bar_wh, bar_cash, up, down, bar_sigma)
         # Close of a calendar date: extend the daily series and the drawdown bookkeeping.
         if i == n - 1 or day[i + 1] != d:
             returns[n_ret] = value / prev_daily - 1.0
@@ -1111,14 +1208,20 @@ def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, n_da
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def run_many(close, day, in_session, div_ex_day, div_amount, div_pay_day, params, n_days):
-    """Metric matrix (configurations × N_METRICS) for every row of ``params``, configurations in parallel."""
+def run_many(close, day, in_session, div_ex_day, div_amount, div_pay_day, params, sigma, sigma_row, n_days):
+    """Metric matrix (configurations × N_METRICS) for every row of ``params``, configurations in parallel.
+
+    Row ``j`` reads the volatility series ``sigma[sigma_row[j]]`` (§5.4a), or none when ``sigma_row[j] < 0`` (fixed
+    thresholds): one series serves every configuration with the same window.
+    """
     k = params.shape[0]
     out = np.empty((k, N_METRICS))
     no_rec = np.empty((0, N_RECORD))
     no_div = np.empty((0, N_DIV_RECORD))
+    no_sigma = np.empty(0)
     for j in prange(k):
+        bar_sigma = sigma[sigma_row[j]] if sigma_row[j] >= 0 else no_sigma
         out[j, :] = run_one(
-            close, day, in_session, div_ex_day, div_amount, div_pay_day, params[j], n_days, no_rec, no_div
+            close, day, in_session, div_ex_day, div_amount, div_pay_day, params[j], bar_sigma, n_days, no_rec, no_div
         )
     return out

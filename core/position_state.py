@@ -62,3 +62,8 @@ class Decision:
     upper_guardrail_price: float  # price at which the stock share reaches guardrail_max (inf without cash)
     lower_guardrail_price: float  # price at which it falls to guardrail_min (0 without cash)
     reason: str
+    # The triggers in force at this price and why (docs/strategy.md §5.4a); the configuration's own in fixed mode.
+    trigger_up: float = math.nan
+    trigger_down: float = math.nan
+    window_volatility: float = math.nan  # σ they were scaled by; NaN when fixed (mode, warm-up or no history)
+    trigger_note: str = ""

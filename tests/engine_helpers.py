@@ -62,6 +62,24 @@ def random_config(rng: np.random.Generator) -> StrategyConfig:
     )
 
 
+def random_vol_config(rng: np.random.Generator) -> StrategyConfig:
+    """:func:`random_config`, half the time with volatility-scaled triggers (docs/strategy.md §5.4a): a random window,
+    reference and clamps that bracket the drawn triggers. The extra draws come after ``random_config``'s, so its
+    fields are those of the same seed."""
+    cfg = random_config(rng)
+    if rng.random() < 0.5:
+        return cfg
+    low = min(cfg.trigger_up, cfg.trigger_down)
+    high = max(cfg.trigger_up, cfg.trigger_down)
+    return cfg.replace(
+        threshold_mode="vol_scaled",
+        vol_window_bars=int(rng.integers(2, 40)),
+        vol_reference=float(rng.uniform(0.05, 0.8)),
+        trigger_min=float(rng.uniform(0.0005, low)),
+        trigger_max=float(rng.uniform(high, 0.6)),
+    )
+
+
 def random_path(rng: np.random.Generator, intraday_bars: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A random price path (daily, or 30-minute bars with some outside the session) and random dividends."""
     if intraday_bars:

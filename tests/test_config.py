@@ -15,7 +15,8 @@ SPEC_DEFAULTS = {
     "guardrail_max": 0.75, "auto_rebalance": True, "max_trade_pct": None, "commission_rate": 0.0001,
     "commission_min": 0.0, "slippage_bps": 0.0, "min_notional": 100.0, "max_orders_per_day": 5,
     "fractional_shares": True, "allow_after_hours": False, "withholding_tax_rate": 0.25,
-    "dividend_pay_lag_days": 14, "risk_free_rate": 0.0, "periods_per_year": 252,
+    "dividend_pay_lag_days": 14, "risk_free_rate": 0.0, "periods_per_year": 252, "threshold_mode": "fixed",
+    "vol_window_bars": 20, "vol_reference": 0.30, "trigger_min": 0.005, "trigger_max": 0.50,
 }
 
 

@@ -1,4 +1,5 @@
-"""Invariants on random price paths and configurations (hypothesis)."""
+"""Invariants on random price paths and configurations (hypothesis), fixed and volatility-scaled triggers
+(docs/strategy.md §5.4a) alike."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from engine_helpers import random_config
+from engine_helpers import random_vol_config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -34,7 +35,7 @@ def _dividends(prices: pd.DataFrame, seed: int) -> pd.DataFrame:
 @given(steps=moves, seed=seeds)
 def test_cash_and_shares_never_negative(steps, seed):
     prices = _path(steps)
-    res = simulate(prices, random_config(np.random.default_rng(seed)), _dividends(prices, seed))
+    res = simulate(prices, random_vol_config(np.random.default_rng(seed)), _dividends(prices, seed))
     tl = res.timeline
     assert (tl["cash"] >= 0).all(), tl.loc[tl["cash"] < 0, ["cash", "reason"]]
     assert (tl["shares"] >= 0).all()
@@ -44,7 +45,7 @@ def test_cash_and_shares_never_negative(steps, seed):
 @SETTINGS
 @given(steps=moves, seed=seeds)
 def test_a_trimmed_trade_leaves_the_share_on_its_bound(steps, seed):
-    cfg = random_config(np.random.default_rng(seed)).replace(fractional_shares=True, max_trade_pct=None)
+    cfg = random_vol_config(np.random.default_rng(seed)).replace(fractional_shares=True, max_trade_pct=None)
     res = simulate(_path(steps), cfg)
     tl = res.timeline
     # Trimmed orders that no later hard limit (cash, shares, max trade) changed land exactly on the bound.
@@ -60,7 +61,7 @@ def test_a_trimmed_trade_leaves_the_share_on_its_bound(steps, seed):
 @given(steps=moves, seed=seeds)
 def test_value_changes_at_a_trade_by_exactly_the_fee_and_slippage(steps, seed):
     prices = _path(steps)
-    res = simulate(prices, random_config(np.random.default_rng(seed)), _dividends(prices, seed))
+    res = simulate(prices, random_vol_config(np.random.default_rng(seed)), _dividends(prices, seed))
     tl = res.timeline
     prev = tl.shift(1)
     traded = tl["action"].isin(["BUY", "SELL"]) & (tl["kind"] != "initial")
@@ -75,7 +76,7 @@ def test_value_changes_at_a_trade_by_exactly_the_fee_and_slippage(steps, seed):
 @SETTINGS
 @given(steps=moves, seed=seeds)
 def test_a_triggered_order_never_flips_side_and_never_leaves_the_band_it_was_in(steps, seed):
-    cfg = random_config(np.random.default_rng(seed))
+    cfg = random_vol_config(np.random.default_rng(seed))
     tl = simulate(_path(steps), cfg).timeline
     for _, row in tl[(tl["kind"] == "trigger") & tl["action"].isin(["BUY", "SELL"])].iterrows():
         assert row["action"] == row["trigger"]
@@ -91,7 +92,7 @@ def test_simulate_and_simulate_many_agree(steps, seed):
     prices = _path(steps)
     divs = _dividends(prices, seed)
     rng = np.random.default_rng(seed)
-    configs = [random_config(rng) for _ in range(3)]
+    configs = [random_vol_config(rng) for _ in range(3)]
     fast = simulate_many(prices, configs, divs)
     for i, cfg in enumerate(configs):
         slow = simulate(prices, cfg, divs).metrics
@@ -103,5 +104,22 @@ def test_simulate_and_simulate_many_agree(steps, seed):
 @SETTINGS
 @given(steps=moves, seed=seeds)
 def test_metrics_are_never_infinite(steps, seed):
-    res = simulate(_path(steps), random_config(np.random.default_rng(seed)))
+    res = simulate(_path(steps), random_vol_config(np.random.default_rng(seed)))
     assert not any(math.isinf(v) for v in res.metrics.values())
+
+
+@SETTINGS
+@given(steps=moves, seed=seeds)
+def test_the_trigger_in_force_stays_within_its_clamps_and_the_prices_follow_it(steps, seed):
+    cfg = random_vol_config(np.random.default_rng(seed))
+    tl = simulate(_path(steps), cfg).timeline
+    for side, base in (("up", cfg.trigger_up), ("down", cfg.trigger_down)):
+        in_force = tl[f"trigger_{side}_in_force"]
+        if cfg.threshold_mode == "fixed":
+            assert (in_force == base).all()
+        else:
+            warm = tl["window_volatility"].isna()
+            assert (in_force[warm] == base).all()
+            assert in_force[~warm].between(cfg.trigger_min, cfg.trigger_max).all()
+    assert np.allclose(tl["sell_trigger_price"], tl["anchor"] * (1 + tl["trigger_up_in_force"]), rtol=1e-15)
+    assert np.allclose(tl["buy_trigger_price"], tl["anchor"] * (1 - tl["trigger_down_in_force"]), rtol=1e-15)

@@ -20,6 +20,7 @@ from core.engine import params_row
 PLAIN = dict(commission_rate=0.0, commission_min=0.0, slippage_bps=0.0, min_notional=0.0, rebalance_ratio=1.0,
              guardrail_min=0.0, guardrail_max=1.0)
 S, C, A = 50.0, 5_000.0, 100.0  # shares, cash, anchor
+FIXED = (0.03, 0.03)  # the default triggers in force (fixed thresholds, docs/strategy.md §5.4a)
 
 
 def _p(**changes) -> object:
@@ -32,7 +33,7 @@ def kernel(request):
 
 
 def test_decide_order_returns_a_named_order_decision(kernel):
-    d = kernel.decide_order(90.0, S, C, 0.0, A, _p())
+    d = kernel.decide_order(90.0, S, C, 0.0, A, *FIXED, _p())
     assert type(d).__name__ == "OrderDecision"
     assert d._fields == ("kind", "trigger", "side", "raw_qty", "qty", "exec_price", "fee", "reason", "flags", "bound")
     # §5.4: 90 ≤ 100·(1 − 3 %) fires a buy. §5.5 proportional: q = (A/P − 1)·r·V/P with V = S·P + C = 9 500.
@@ -47,7 +48,7 @@ def test_decide_order_returns_a_named_order_decision(kernel):
 def test_a_trimmed_buy_names_its_bound(kernel):
     # §5.7: the buy above would leave (S + q)·P / V ≈ 58.5 % > 55 %, so it aims at g = 0.55:
     # q_g = (g·V − S·P) / (P − g·P + g·Px) with Px = P and no commission.
-    d = kernel.decide_order(90.0, S, C, 0.0, A, _p(guardrail_max=0.55))
+    d = kernel.decide_order(90.0, S, C, 0.0, A, *FIXED, _p(guardrail_max=0.55))
     v = S * 90.0 + C
     q_g = (0.55 * v - S * 90.0) / (90.0 - 0.55 * 90.0 + 0.55 * 90.0)
     assert d.qty == pytest.approx(q_g, rel=1e-12)
@@ -56,13 +57,13 @@ def test_a_trimmed_buy_names_its_bound(kernel):
 
 def test_minimum_order_and_fixed_fraction_sell(kernel):
     # §5.9: |q|·Px ≈ 1 055.6 is below a 2 000 minimum: skipped, no fee.
-    d = kernel.decide_order(90.0, S, C, 0.0, A, _p(min_notional=2_000.0))
+    d = kernel.decide_order(90.0, S, C, 0.0, A, *FIXED, _p(min_notional=2_000.0))
     assert d.reason == K.REASON_BELOW_MIN and d.fee == 0.0
     # §5.4 + §5.5 fixed_fraction: 110 ≥ 103 sells trade_fraction·S = 0.25·50 shares.
-    d = kernel.decide_order(110.0, S, C, 0.0, A, _p(sizing="fixed_fraction", trade_fraction=0.25))
+    d = kernel.decide_order(110.0, S, C, 0.0, A, *FIXED, _p(sizing="fixed_fraction", trade_fraction=0.25))
     assert (d.kind, d.side, d.qty, d.reason) == (K.KIND_TRIGGER, K.SIDE_SELL, -12.5, K.REASON_NONE)
     # No trigger and inside the band: a hold priced at the close.
-    hold = kernel.decide_order(100.5, S, C, 0.0, A, _p())
+    hold = kernel.decide_order(100.5, S, C, 0.0, A, *FIXED, _p())
     assert hold[:-1] == (K.KIND_NONE, K.SIDE_NONE, K.SIDE_NONE, 0.0, 0.0, 100.5, 0.0, K.REASON_NONE, 0)
     assert math.isnan(hold.bound) and math.isnan(kernel.hold_decision(100.5).bound)
 
@@ -97,8 +98,10 @@ def test_dividend_rules(kernel):
 
 def test_trigger_prices_with_and_without_tolerance(kernel):
     p = _p(trigger_up=0.05, trigger_down=0.04)
-    assert kernel.trigger_prices(A, p) == (A * 1.05, A * 0.96)  # §5.4, as shown
-    sell, buy = kernel.trigger_levels(A, p)
+    up, down = kernel.triggers_in_force(math.nan, p)  # fixed mode: the configuration's own triggers
+    assert (up, down) == (0.05, 0.04)
+    assert kernel.trigger_prices(A, up, down) == (A * 1.05, A * 0.96)  # §5.4, as shown
+    sell, buy = kernel.trigger_levels(A, up, down)
     assert sell == pytest.approx(105.0 * (1 - 1e-9), rel=1e-15) and buy == pytest.approx(96.0 * (1 + 1e-9), rel=1e-15)
 
 
@@ -119,4 +122,5 @@ def test_the_advisor_uses_the_kernels_rule_functions():
     called = {n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
               and isinstance(n.func.value, ast.Name) and n.func.value.id == "K"}
     assert {"decide_order", "bar_status", "orders_counted_today", "order_action", "execute_order", "valuation",
-            "trigger_prices", "book_ex_dividend", "pay_dividend", "initial_order", "hold_decision"} <= called
+            "trigger_prices", "book_ex_dividend", "pay_dividend", "initial_order", "hold_decision",
+            "triggers_in_force", "log_returns", "window_volatility"} <= called

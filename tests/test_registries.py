@@ -37,7 +37,8 @@ KERNEL_CONSTANTS = {
     "commission_min": K.P_COMMISSION_MIN, "slippage_bps": K.P_SLIPPAGE_BPS, "min_notional": K.P_MIN_NOTIONAL,
     "max_orders_per_day": K.P_MAX_ORDERS, "fractional_shares": K.P_FRACTIONAL, "allow_after_hours": K.P_AFTER_HOURS,
     "withholding_tax_rate": K.P_TAX, "dividend_pay_lag_days": K.P_PAY_LAG, "risk_free_rate": K.P_RISK_FREE,
-    "periods_per_year": K.P_PERIODS,
+    "periods_per_year": K.P_PERIODS, "threshold_mode": K.P_THRESHOLD_MODE, "vol_window_bars": K.P_VOL_WINDOW,
+    "vol_reference": K.P_VOL_REFERENCE, "trigger_min": K.P_TRIGGER_MIN, "trigger_max": K.P_TRIGGER_MAX,
 }  # fmt: skip
 
 

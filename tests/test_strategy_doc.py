@@ -287,6 +287,60 @@ def test_f_metrics_on_a_five_point_daily_series():
     assert math.isnan(res.metrics["profit_factor"])
 
 
+VOL_G = dict(threshold_mode="vol_scaled", vol_window_bars=4, vol_reference=0.30, trigger_up=0.05, trigger_down=0.05,
+             commission_rate=0.0, min_notional=0.0)
+CLOSES_G = [100, 100 * math.exp(0.02), 100, 100 * math.exp(0.02), 100, 94.5, 91]
+
+
+def test_g_volatility_scaled_triggers():
+    res = simulate(bars(CLOSES_G), StrategyConfig(**VOL_G))
+    tl = res.timeline
+    assert tl["price"].iloc[1] == dec(102.020134, 6)
+
+    # Bars 1-5: warm-up, the fixed 5 %, nothing fires.
+    assert list(tl["trigger_down_in_force"].iloc[:5]) == [0.05] * 5
+    assert tl["window_volatility"].iloc[:5].isna().all()
+    assert list(tl["action"].iloc[:5]) == ["BUY", "HOLD", "HOLD", "HOLD", "HOLD"]
+
+    # Bar 6: σ 36.66 %, triggers 6.11 %, buy level 93.89: 94.5 holds.
+    b6 = tl.iloc[5]
+    assert b6["window_volatility"] == dec(0.366606, 6)
+    assert b6["trigger_down_in_force"] == dec(0.0611010, 7) and b6["trigger_up_in_force"] == dec(0.0611010, 7)
+    assert b6["buy_trigger_price"] == dec(93.89, 2)
+    assert b6["action"] == "HOLD"
+
+    # Bar 7: σ 49.65 %, triggers 8.27 %, buy level 91.73: 91 buys 17.298981 sh.
+    b7 = tl.iloc[6]
+    assert b7["window_volatility"] == dec(0.496481, 6)
+    assert b7["trigger_down_in_force"] == dec(0.0827469, 7)
+    assert b7["buy_trigger_price"] == dec(91.73, 2)
+    assert b7["action"] == "BUY" and b7["kind"] == "trigger" and not b7["trimmed"]
+    assert b7["value"] == dec(9550, 6)
+    assert b7["qty"] == dec(17.298981, 6)
+    assert b7["notional"] == dec(1574.207308, 6)
+    assert b7["asset_pct"] == dec(0.6413, 4)
+    assert b7["shares"] == dec(67.298981, 6)
+    assert b7["cash"] == dec(3425.792692, 6)
+    assert b7["anchor_after"] == dec(91, 6)
+    assert "(trigger 8.27 %, vol-scaled: σ 4-bar 49.65 % / reference 30.00 % × 5.00 %)" in b7["reason"]
+
+    # Fixed 5 % triggers would have bought on bar 6 (94.5 ≤ 95).
+    assert simulate(bars(CLOSES_G), StrategyConfig(**{**VOL_G, "threshold_mode": "fixed"})).timeline[
+        "action"].iloc[5] == "BUY"
+
+
+def test_g_clamps():
+    capped = simulate(bars(CLOSES_G), StrategyConfig(**{**VOL_G, "trigger_max": 0.08})).timeline.iloc[6]
+    assert capped["trigger_down_in_force"] == dec(0.08, 2) and capped["buy_trigger_price"] == dec(92.00, 2)
+    assert capped["action"] == "BUY"
+    assert "= 8.27 %, cut to the 8.00 % cap" in capped["reason"]
+    cfg = StrategyConfig(**{**VOL_G, "vol_reference": 0.50, "trigger_min": 0.04})
+    floored = simulate(bars(CLOSES_G), cfg).timeline.iloc[5]
+    assert floored["trigger_down_in_force"] == dec(0.04, 2) and floored["buy_trigger_price"] == dec(96.00, 2)
+    assert floored["action"] == "BUY"
+    assert "reference 50.00 % × 5.00 % = 3.67 %, raised to the 4.00 % floor" in floored["reason"]
+
+
 def test_document_lists_every_metric_and_every_config_field():
     from pathlib import Path
 

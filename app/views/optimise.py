@@ -34,7 +34,8 @@ from app.store_access import get_store, open_store_or_report, store_errors, stor
 from app.widgets import flash, metric_label, record_export, render_problem, show_chart, show_flash
 from core import ConfigError, DataError, StrategyConfig
 from core.analysis import parallel_coordinates, robustness, sensitivity_from_trials, surface
-from core.config import FIELD_KINDS, SIZINGS
+from core.config import FIELD_KINDS
+from core.config_registry import config_field
 from core.engine import METRIC_NAMES
 from core.figures_optimize import (
     HEATMAP_CURVE,
@@ -87,7 +88,7 @@ def default_range(name: str, base: StrategyConfig) -> dict[str, Any]:
     if kind == "bool":
         return {"values": [False, True]}
     if kind == "choice":
-        return {"values": [value, next(s for s in SIZINGS if s != value)]}
+        return {"values": [value, next(s for s in config_field(name).choices if s != value)]}
     if kind == "int":
         value = int(value)
         return {"min": max(0, value - 2), "max": value + 2, "step": 1}
@@ -110,7 +111,7 @@ def _range_inputs(name: str, base: StrategyConfig) -> ParamRange:
     kind = FIELD_KINDS[name]
     start = default_range(name, base)
     if kind in ("bool", "choice"):
-        options: list[Any] = [False, True] if kind == "bool" else list(SIZINGS)
+        options: list[Any] = [False, True] if kind == "bool" else list(config_field(name).choices)
         chosen = st.multiselect(f"{name} values", options, default=start["values"], key=_key(name, "values"),
                                 format_func=lambda v: str(v).replace("_", " "))
         if not chosen:

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.config import FIELD_KINDS, SIZINGS, StrategyConfig
+from core.config import FIELD_KINDS, StrategyConfig
+from core.config_registry import config_field
 from core.engine import METRIC_NAMES, params_matrix, prepare, run_params
 from core.errors import ConfigError
 
@@ -131,7 +132,7 @@ def _variants(config: StrategyConfig, name: str, steps: Sequence[float]) -> list
     if kind == "bool":
         return [("flip", not base)]
     if kind == "choice":
-        return [(f"→ {s}", s) for s in SIZINGS if s != base] if name == "sizing" else []
+        return [(f"→ {s}", s) for s in config_field(name).choices if s != base]
     if base is None:
         return []
     out = []

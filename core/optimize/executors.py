@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from core.bars import BarArrays
-from core.engine import run_params
+from core.engine import NO_VOLATILITY, run_params, volatility_inputs
 
 DEFAULT_CHUNK = 2_000
 
@@ -73,9 +73,11 @@ def _run_chunk(bars: BarArrays, params: np.ndarray, n_threads: int | None) -> np
     out = np.empty((params.shape[0], K.N_METRICS))
     no_rec, no_div = np.empty((0, K.N_RECORD)), np.empty((0, K.N_DIV_RECORD))
     params = np.ascontiguousarray(params, dtype=np.float64)
+    sigma, sigma_row = volatility_inputs(bars.close, params)  # one series per window, as run_params does
     for j in range(params.shape[0]):
+        bar_sigma = sigma[sigma_row[j]] if sigma_row[j] >= 0 else NO_VOLATILITY
         out[j] = K.run_one(bars.close, bars.day, bars.in_session, bars.div_ex_day, bars.div_amount,
-                           bars.div_pay_day, params[j], bars.n_days, no_rec, no_div)
+                           bars.div_pay_day, params[j], bar_sigma, bars.n_days, no_rec, no_div)
     return out
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from core import kernel as K
-from core.config import FIELD_KINDS, SIZINGS, StrategyConfig
+from core.config import FIELD_KINDS, StrategyConfig, vol_bracket_message
 from core.config_registry import CONFIG_FIELDS, KERNEL_SLOTS, config_field
 from core.engine import params_row
 from core.errors import ConfigError
@@ -153,14 +153,15 @@ class ParamRange:
 
     @classmethod
     def categorical(cls, name: str, values: Sequence[Any]) -> ParamRange:
-        """A categorical field (``sizing``) over at least two of its categories."""
+        """A categorical field (``sizing``, ``threshold_mode``) over at least two of its categories."""
         name = cls._field(name)
         if FIELD_KINDS[name] != "choice":
             raise SearchSpaceError(f"{name} is not a categorical parameter")
         out = [str(v).strip() for v in values]
-        bad = [v for v in out if v not in SIZINGS]
+        choices = config_field(name).choices
+        bad = [v for v in out if v not in choices]
         if bad:
-            raise SearchSpaceError(f"{name}: unknown value(s) {', '.join(bad)}; choose from {', '.join(SIZINGS)}")
+            raise SearchSpaceError(f"{name}: unknown value(s) {', '.join(bad)}; choose from {', '.join(choices)}")
         if len(out) < 2:
             raise SearchSpaceError(f"{name}: a categorical range needs at least two values, got {out}")
         _no_duplicates(name, out)
@@ -341,4 +342,24 @@ def validate_params(params: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
     for i in np.flatnonzero(new).tolist():
         messages[i] = f"guardrail_max ({float(gmax[i])!r}) must be greater than guardrail_min ({float(gmin[i])!r})"
     failed |= new
+    failed = _validate_trigger_clamps(params, failed, messages)
     return ~failed, messages
+
+
+def _validate_trigger_clamps(params: np.ndarray, failed: np.ndarray, messages: list[str | None]) -> np.ndarray:
+    """``StrategyConfig``'s clamp rules (docs/strategy.md §5.4a), in its order: ``trigger_min ≤ trigger_max``, then
+    for vol_scaled rows each trigger within the clamps. Fills ``messages`` and returns the updated ``failed``."""
+    tmin, tmax = params[:, K.P_TRIGGER_MIN], params[:, K.P_TRIGGER_MAX]
+    new = (tmin > tmax) & ~failed
+    for i in np.flatnonzero(new).tolist():
+        messages[i] = (f"trigger_min ({float(tmin[i])!r}) must not be greater than trigger_max "
+                       f"({float(tmax[i])!r})")
+    failed = failed | new
+    scaled = params[:, K.P_THRESHOLD_MODE] == K.THRESHOLD_VOL_SCALED
+    for name, slot in (("trigger_up", K.P_TRIGGER_UP), ("trigger_down", K.P_TRIGGER_DOWN)):
+        col = params[:, slot]
+        new = scaled & ~((tmin <= col) & (col <= tmax)) & ~failed
+        for i in np.flatnonzero(new).tolist():
+            messages[i] = vol_bracket_message(name, float(col[i]), float(tmin[i]), float(tmax[i]))
+        failed = failed | new
+    return failed
