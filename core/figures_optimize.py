@@ -22,10 +22,14 @@ from core.config import StrategyConfig
 from core.engine import METRIC_NAMES
 from core.figures import _layout
 from core.metric_table import metric_info
+from core.report.formats import cell_text
 from core.theme import COLORS, FONTS, HEATMAP_COLORSCALE, LAYOUT, PALETTE, apply_theme
 
 # Above this many cells the click layer is drawn with WebGL: an SVG marker per cell makes the browser sluggish.
 WEBGL_CELLS = 2_500
+# Cell values are printed up to this many rows and columns (the PDF's limit too); past it they cannot be read.
+MAX_LABELLED_CELLS = 30
+CELL_FONT_SIZE = FONTS.size - 2  # cell values: a little smaller than the axis text
 COLORSCALE = HEATMAP_COLORSCALE
 HOVER_PER_LINE = 3
 HEATMAP_CURVE = 1  # curve number of the click layer in :func:`study_heatmap_figure` (trace 0 is the colour grid)
@@ -97,6 +101,17 @@ def _axis_text(values: Sequence[Any]) -> list[str]:
     return [str(v) for v in values]
 
 
+def cell_values(grid: pd.DataFrame, metric: str) -> dict[str, Any]:
+    """The ``text``/``texttemplate`` of a heatmap trace printing each cell's value (the PDF's short format,
+    :func:`core.report.formats.cell_text`) when the grid has at most :data:`MAX_LABELLED_CELLS` rows and
+    columns; nothing for a larger grid."""
+    rows, cols = grid.shape
+    if rows > MAX_LABELLED_CELLS or cols > MAX_LABELLED_CELLS:
+        return {}
+    text = [[cell_text(metric, v) for v in row] for row in grid.to_numpy(dtype=float)]
+    return {"text": text, "texttemplate": "%{text}", "textfont": {"size": CELL_FONT_SIZE}}
+
+
 def study_heatmap_figure(view: HeatmapView, metrics: Sequence[str] = METRIC_NAMES) -> go.Figure:
     """The heatmap with a transparent marker on every evaluated cell, carrying the hover and the click.
 
@@ -114,6 +129,7 @@ def study_heatmap_figure(view: HeatmapView, metrics: Sequence[str] = METRIC_NAME
             reversescale=direction(view.metric) < 0,  # green is always "better"
             colorbar={"title": _label(view.metric)},
             hoverinfo="skip",
+            **cell_values(grid, view.metric),
         )
     )
     shown = [m for m in metrics if m in cells.columns]
@@ -156,6 +172,14 @@ def study_heatmap_figure(view: HeatmapView, metrics: Sequence[str] = METRIC_NAME
         clickmode="event+select",
         dragmode=False,
     )
+
+
+def annotate_heatmap(fig: go.Figure, grid: pd.DataFrame, metric: str) -> go.Figure:
+    """Make heatmap trace 0 of ``fig`` read like the PDF's heatmap: the values of ``grid`` printed in its cells
+    (:func:`cell_values`) and green for better whichever way ``metric`` is optimised. The orientation is every
+    heatmap's already: categories in their order from the bottom, so the first y value is at the bottom."""
+    fig.update_traces(selector={"type": "heatmap"}, reversescale=direction(metric) < 0, **cell_values(grid, metric))
+    return fig
 
 
 def surface_figure(data: SurfaceData, agg: str = "") -> go.Figure:

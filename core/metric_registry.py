@@ -91,16 +91,20 @@ METRICS: tuple[Metric, ...] = (
     Metric("cvar_95", "Daily CVaR 95%", "fraction", "pct", GROUP_RISK, MAXIMISE,
            "Daily conditional value at risk: the mean of the returns at or below the VaR.", _COMPARE),
     # Activity counts cost commissions and attention: fewer is better when they are the objective.
+    # One rule everywhere: the initial purchase is an order (a row of the trades table, kind "initial") but not a
+    # trade; its commission is paid, so "Commission" includes it (docs/strategy.md §7).
     Metric("n_trades", "Trades", "count", "count", GROUP_TRADING, MINIMISE,
-           "Executed orders after the initial purchase.", _CARD_REPORT),
+           "Executed trigger and rebalance orders; the initial purchase is not counted (the trades table lists it "
+           "as one more order, of kind initial).", _CARD_REPORT),
     Metric("n_buys", "Buys", "count", "count", GROUP_TRADING, MINIMISE,
-           "Executed buy orders after the initial purchase.", _REPORT),
+           "Executed buy orders; the initial purchase is not counted.", _REPORT),
     Metric("n_sells", "Sells", "count", "count", GROUP_TRADING, MINIMISE,
            "Executed sell orders.", _REPORT),
     Metric("n_rebalances", "Guardrail rebalances", "count", "count", GROUP_TRADING, MINIMISE,
            "Orders placed by the automatic guardrail rebalance.", _REPORT),
-    Metric("total_commission", "Commission paid", "money", "money", GROUP_TRADING, MINIMISE,
-           "Every commission paid, the initial order's included.", _CARD_REPORT, "Commission"),
+    Metric("total_commission", "Commission incl. initial purchase", "money", "money", GROUP_TRADING, MINIMISE,
+           "Every commission paid, the initial purchase's included (so a run without trades has paid one).",
+           _CARD_REPORT, "Commission (incl. initial)"),
     Metric("turnover", "Turnover per year", "times_per_year", "times", GROUP_TRADING, MINIMISE,
            "Traded notional per year divided by the mean account value.", _REPORT_COMPARE),
     Metric("dividends_gross", "Dividends, gross", "money", "money", GROUP_DIVIDENDS, MAXIMISE,

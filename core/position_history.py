@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from core.report.safe_cells import FORMULA_PREFIXES
+from core.report.safe_cells import FORMULA_PREFIXES, safe_frame
 
 # The same dangerous prefixes as every other export; this history marks them with a space rather than an apostrophe.
 SAFE_PREFIX = " "  # prepended to text that a spreadsheet would take for a formula
@@ -101,18 +101,10 @@ def history_frames(history: Any) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def _safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    safe = frame.copy()
-    for column in safe.columns:
-        if safe[column].dtype == object:
-            safe[column] = safe[column].map(neutralise)
-    safe.columns = [neutralise(str(c)) for c in safe.columns]
-    return safe
-
-
 def history_csv(history: Any) -> bytes:
     """The position's timeline as UTF-8 CSV (one row per event, with the holdings right after it)."""
-    frame = _safe_frame(records_frame(history.events))
+    # the one CSV guard of every export (it also covers pandas' string dtype), with this history's mark
+    frame = safe_frame(records_frame(history.events), mark=SAFE_PREFIX)
     return frame.to_csv(index=False).encode("utf-8")
 
 

@@ -175,14 +175,15 @@ def heatmap_color(t: float) -> tuple[float, float, float]:
 
 @dataclass(frozen=True)
 class Fonts:
-    """Font family and sizes; ``pdf_*`` are reportlab's names for the same Helvetica."""
+    """Font family and sizes; ``pdf_family``/``pdf_bold`` are the reportlab names of the TrueType fonts the PDF
+    embeds (:mod:`core.report.pdf_fonts` registers them: DejaVu Sans, shipped in ``core/report/fonts``)."""
 
     family: str = "Helvetica, Arial, 'Liberation Sans', sans-serif"
     size: int = 12
     title_size: int = 14
     hover_size: int = 11  # the study heatmap's many-line hover labels
-    pdf_family: str = "Helvetica"
-    pdf_bold: str = "Helvetica-Bold"
+    pdf_family: str = "DejaVuSans"
+    pdf_bold: str = "DejaVuSans-Bold"
     pdf_title_size: float = 9
     pdf_label_size: float = 8  # axis titles
     pdf_tick_size: float = 7  # tick labels, legend, heatmap row and column labels

@@ -14,6 +14,7 @@ import streamlit as st
 
 from app.store_access import open_store_or_report, render_store_error
 from app.widgets import record_export
+from core.report.safe_cells import safe_frame
 from usecases.store import AuditEntry, StoreError
 
 MAX_ROWS = 5000  # newest entries read from the store; the filters below work on these
@@ -33,6 +34,12 @@ def audit_frame(entries: Sequence[AuditEntry]) -> pd.DataFrame:
             "details": [json.dumps(e.details.to_dict(), sort_keys=True, default=str) for e in entries],
         }
     )
+
+
+def audit_csv(frame: pd.DataFrame) -> bytes:
+    """The shown entries as UTF-8 CSV; text that a spreadsheet would run as a formula (a run named ``=HYPERLINK(…)``
+    in the details, an actor typed by a user) is neutralised by the exports' one guard."""
+    return safe_frame(frame).to_csv(index=False).encode("utf-8")
 
 
 def filter_audit(
@@ -107,7 +114,7 @@ def audit_page() -> None:
     details = {"rows": len(shown), "action": action, "entity": entity, "contains": text, "page": "audit"}
     csv_col.download_button(
         "Download CSV",
-        shown.to_csv(index=False).encode("utf-8"),
+        audit_csv(shown),
         file_name="audit_log.csv",
         mime="text/csv",
         key="audit_csv",

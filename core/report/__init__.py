@@ -5,8 +5,11 @@ Everything here is a pure function of what the analyst ran (a :class:`~core.repo
 store), so the app's buttons, the command line and scheduled jobs produce the same files. Values are written, never
 formulas.
 
-Modules: ``context`` (what a report is about), ``safe_cells`` (formula-injection guard), ``transaction_log``,
-``excel_run``, ``excel_study``, ``pdf``, ``bundle`` (JSON bundle and CSV), ``images`` (PNG/SVG via kaleido).
+Modules: ``context`` (what a report is about), ``formats`` (the one formatting layer: labels, units and number
+formats from the registries), ``safe_cells`` (formula-injection guard), ``transaction_log``, ``excel_run``,
+``excel_study``, ``pdf`` with ``pdf_charts``, ``pdf_fonts`` (embedded TrueType fonts in ``fonts/``, per-character
+fallback) and ``pdf_text`` (right-to-left text), ``bundle`` (JSON bundle and CSV), ``images`` (PNG/SVG via
+kaleido).
 """
 
 from core.report.context import RunReport, StudyReport

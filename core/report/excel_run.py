@@ -27,11 +27,12 @@ from core.report.excel_style import (
     METRIC_FORMATS,
     TITLE_FONT,
     set_widths,
+    write_cell,
     write_pairs,
     write_table,
 )
+from core.report.formats import metric_kind, setting_kind
 from core.report.run_tables import config_rows, daily_table, labelled_metrics, monthly_returns
-from core.report.safe_cells import safe_text
 from core.report.transaction_log import COLUMN_KINDS, transaction_log
 
 Template = Literal["full_audit", "performance", "trades_only"]
@@ -107,7 +108,7 @@ def _run_pairs(report: RunReport, template: str, rows: str) -> list[tuple[str, o
 
 def write_summary(ws: Worksheet, report: RunReport, template: str = "full_audit", rows: str = "all") -> None:
     """Summary sheet: title, dataset, run, metrics (strategy vs benchmarks) and configuration."""
-    ws.cell(1, 1, safe_text(report.title)).font = TITLE_FONT
+    write_cell(ws, 1, 1, report.title).font = TITLE_FONT
     row = write_pairs(ws, _dataset_pairs(report), first_row=3)
     row = write_pairs(ws, _run_pairs(report, template, rows), first_row=row + 1)
     ws.cell(row + 1, 1, "Metrics").font = BOLD
@@ -120,14 +121,13 @@ def write_summary(ws: Worksheet, report: RunReport, template: str = "full_audit"
     ws.cell(last + 2, 1, "Configuration").font = BOLD
     first_config = last + 3
     rows = config_rows(report)
+    # Values stay numbers in their unit's format (fractions as percentages); the field's own name beside each for
+    # formulas and the API.
     write_pairs(ws, [(r.label, "not set" if r.value is None else r.value) for r in rows], first_row=first_config,
-                bold_keys=False)
+                bold_keys=False, kinds=[setting_kind(r.name) for r in rows])  # fmt: skip
     for offset, r in enumerate(rows):
-        # Fractions stay numbers, shown as percentages; the field's own name beside it for formulas and the API.
-        if r.unit == "fraction" and r.value is not None:
-            ws.cell(first_config + offset, 2).number_format = FORMATS["pct"]
         ws.cell(first_config + offset, 3, r.name)
-    set_widths(ws, (30, 66, 14, 14))
+    set_widths(ws, (30, 66, 14, 14, 80))
 
 
 def _transaction_frame(report: RunReport, rows: str) -> pd.DataFrame:
@@ -229,7 +229,7 @@ def run_workbook(report: RunReport, *, template: Template = "full_audit", rows: 
     wb = Workbook()
     wb.remove(wb.active)
     add_run_sheets(wb, report, template, rows)
-    wb.properties.title = safe_text(report.title)
+    wb.properties.title = report.title  # a document property, never evaluated
     wb.properties.creator = "Volatility Balancing Lab"
     return wb
 
@@ -271,10 +271,7 @@ def runs_workbook(reports: Sequence[RunReport], *, template: Template = "full_au
     frame = pd.DataFrame(records)
     kinds = {"First bar": "datetime", "Last bar": "datetime", "Run id": "count", "Dataset SHA-256": "text"}
     for key in SUMMARY_METRICS:
-        fmt = metric_info(key).fmt
-        kinds[metric_info(key).label] = {"pct": "pct", "signed_pct": "signed_pct", "count": "count"}.get(
-            fmt, "money" if fmt == "money" else "ratio"
-        )
+        kinds[metric_info(key).label] = metric_kind(key)
     write_table(summary, frame, kinds)
     for name, report in zip(names, reports, strict=True):
         ws = wb.create_sheet(name)

@@ -1,8 +1,9 @@
 """Shared workbook writing: typed tables with number formats, frozen headers, filters and widths.
 
-Values only, never formulas: every string goes through :func:`core.report.safe_cells.safe_text`. Cells are written
-row by row with ``Worksheet.append`` and formatted column by column, which keeps a 10-year daily run well inside
-the time budget.
+Values only, never formulas: text that looks like a formula is kept as typed in a string cell with the quote-prefix
+style (:func:`core.report.safe_cells.guard_cell`), so it shows without an apostrophe and never runs. Cells are
+written row by row with ``Worksheet.append`` and formatted column by column, which keeps a 10-year daily run well
+inside the time budget.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from core.report.safe_cells import safe_text
+from core.report.safe_cells import guard_cell, looks_like_formula
 
 FORMATS: dict[str, str] = {
     "date": "yyyy-mm-dd",
@@ -32,6 +34,8 @@ FORMATS: dict[str, str] = {
     "ratio": "0.00",
     "times": '0.00"x"',
     "count": "#,##0",
+    "decimal": "0.0000",
+    "bps": '0.00" bps"',
     "number": "General",
 }
 WIDTHS: dict[str, float] = {"date": 12, "datetime": 17, "time": 8, "wide": 70, "text": 16}
@@ -42,22 +46,20 @@ BOLD = Font(bold=True)
 
 # core.metric_table formats -> Excel number formats.
 METRIC_FORMATS: dict[str, str] = {
-    "pct": FORMATS["pct"],
-    "signed_pct": FORMATS["signed_pct"],
-    "ratio": FORMATS["ratio"],
-    "count": FORMATS["count"],
-    "money": FORMATS["money"],
-    "times": FORMATS["times"],
-    "number": "0.0000",
-}
+    fmt: FORMATS[kind] for fmt, kind in {
+        "pct": "pct", "signed_pct": "signed_pct", "ratio": "ratio", "count": "count", "money": "money",
+        "times": "times", "number": "decimal",
+    }.items()
+}  # fmt: skip
 
 
 def cell_value(value: Any) -> Any:
-    """A Python value openpyxl writes as a constant: NaN/NaT -> empty, numpy scalars -> Python, text made safe."""
+    """A Python value openpyxl writes as a constant: NaN/NaT -> empty, numpy scalars -> Python, text as is (the
+    writer guards formula-like text with :func:`guard_cell`)."""
     if value is None or value is pd.NaT:
         return None
     if isinstance(value, str):
-        return safe_text(value)
+        return value
     if isinstance(value, bool | np.bool_):
         return bool(value)
     if isinstance(value, np.integer):
@@ -69,7 +71,12 @@ def cell_value(value: Any) -> Any:
         return value.tz_localize(None).to_pydatetime() if value.tz is not None else value.to_pydatetime()
     if isinstance(value, datetime | date | time | int):
         return value
-    return safe_text(str(value))
+    return str(value)
+
+
+def write_cell(ws: Worksheet, row: int, column: int, value: Any) -> Cell:
+    """Write one constant (see :func:`cell_value`) with formula-like text made inert; returns the cell."""
+    return guard_cell(ws.cell(row, column, cell_value(value)))
 
 
 def _column_values(series: pd.Series) -> list[Any]:
@@ -122,13 +129,17 @@ def write_table(
     header_row = first_row
     # The header goes in with ws.cell; ws.append then continues right below it (nothing is written lower yet).
     for col, name in enumerate(columns, start=1):
-        cell = ws.cell(header_row, col, safe_text(name))
+        cell = write_cell(ws, header_row, col, name)
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center")
     values = [_column_values(frame.iloc[:, i]) for i in range(len(columns))]
     for row in zip(*values, strict=True):
         ws.append(row)
+    for i, column_values in enumerate(values, start=1):
+        for offset, value in enumerate(column_values, start=1):
+            if looks_like_formula(value):
+                guard_cell(ws.cell(header_row + offset, i))
     last = header_row + len(frame)
     for i, name in enumerate(columns, start=1):
         kind = kinds.get(name) or guess_kind(frame.iloc[:, i - 1])
@@ -145,13 +156,25 @@ def write_table(
     return last
 
 
-def write_pairs(ws: Worksheet, pairs: Iterable[tuple[str, Any]], *, first_row: int, bold_keys: bool = True) -> int:
-    """Write ``label: value`` rows in columns A and B from ``first_row``; returns the next free row."""
+def write_pairs(
+    ws: Worksheet,
+    pairs: Iterable[tuple[str, Any]],
+    *,
+    first_row: int,
+    bold_keys: bool = True,
+    kinds: Sequence[str | None] | None = None,
+) -> int:
+    """Write ``label: value`` rows in columns A and B from ``first_row``; returns the next free row.
+
+    ``kinds`` gives each row's value a key of ``FORMATS`` (``None``: dates get theirs, others General)."""
     row = first_row
-    for label, value in pairs:
-        ws.cell(row, 1, safe_text(label)).font = BOLD if bold_keys else Font()
-        cell = ws.cell(row, 2, cell_value(value))
-        if isinstance(value, datetime | pd.Timestamp):
+    for i, (label, value) in enumerate(pairs):
+        write_cell(ws, row, 1, label).font = BOLD if bold_keys else Font()
+        cell = write_cell(ws, row, 2, value)
+        kind = kinds[i] if kinds is not None and i < len(kinds) else None
+        if kind is not None and kind in FORMATS and not isinstance(value, str):
+            cell.number_format = FORMATS[kind]
+        elif isinstance(value, datetime | pd.Timestamp):
             cell.number_format = FORMATS["datetime"]
         elif isinstance(value, date):
             cell.number_format = FORMATS["date"]

@@ -149,15 +149,24 @@ def study_export(
         return Export(trials_csv(study).encode("utf-8"), f"{stem}_trials.csv", MIME[fmt])
     if fmt in ("png", "svg"):
         from core.figures import heatmap_figure
+        from core.figures_optimize import annotate_heatmap
+        from core.report.formats import metric_label, setting_label, setting_text
         from core.report.images import figure_image
         from core.report.study_tables import heatmap_pivot
 
         pivot = heatmap_pivot(study, *(heatmap or (None, None)))
         if pivot is None:
             raise ValueError("the study varies fewer than two parameters: there is no heatmap to draw")
-        fig = heatmap_figure(
-            pivot, metric=study.objective_metric, x_label=str(pivot.columns.name), y_label=str(pivot.index.name)
-        )
+        # The same pivot, orientation, labels and cell values as the study PDF's heatmap: ticks in the settings'
+        # units ("3 %"), the first y value at the bottom, a colour bar titled with the metric's label.
+        x_name, y_name = str(pivot.columns.name), str(pivot.index.name)
+        labelled = pivot.copy()
+        labelled.columns = [setting_text(x_name, v) for v in pivot.columns]
+        labelled.index = [setting_text(y_name, v) for v in pivot.index]
+        metric = study.objective_metric
+        fig = heatmap_figure(labelled, metric=metric_label(metric), x_label=setting_label(x_name),
+                             y_label=setting_label(y_name))  # fmt: skip
+        fig = annotate_heatmap(fig, pivot, metric)
         data = figure_image(fig, fmt, width=width, height=height, scale=scale)  # type: ignore[arg-type]
         return Export(data, f"{stem}_heatmap.{fmt}", MIME[fmt])
     raise ValueError(f"a study exports as {', '.join(STUDY_FORMATS)}, not {fmt!r}")

@@ -3,7 +3,11 @@
 Run report: title block (dataset and hash, period, configuration), the KPI table against buy-and-hold and the
 static mix, the main charts (equity vs benchmarks, drawdown, stock share in the guardrail band; vector drawings),
 a trades summary, and the metric definitions. Study report: summary, top-N table, heatmap, parameter
-sensitivity, robustness findings and walk-forward results when present.
+sensitivity, robustness findings and walk-forward results when present, formatted like the run report
+(:mod:`core.report.formats`: registry labels, ``154.48 %``).
+
+Text is set in embedded TrueType fonts with per-character fallback (:mod:`core.report.pdf_fonts`), so any name
+prints: Latin, Greek, Cyrillic, Arabic, CJK and emoji.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
-from xml.sax.saxutils import escape
 
 import pandas as pd
 from reportlab.lib import colors
@@ -23,32 +26,49 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus.flowables import Flowable
 
 from core.figures import STYLES
 from core.metric_registry import SHOWN_REPORT, shown_in
 from core.metric_table import COLUMN_TITLES, RETURN_AND_RISK, format_metric, metric_info
 from core.report.context import RunReport, StudyReport
 from core.report.definitions import METRIC_DEFINITIONS
-from core.report.pdf_charts import heatmap_drawing, line_chart
+from core.report.formats import (
+    cell_text,
+    format_value,
+    metric_label,
+    search_space_text,
+    setting_label,
+    setting_text,
+)
+from core.report.pdf_charts import MAX_LABELLED_CELLS, heatmap_drawing, line_chart
+from core.report.pdf_fonts import BOLD, REGULAR, fit_text, markup, needs_fallback, register_fonts, text_runs
 from core.report.run_tables import config_rows, daily_table
-from core.report.study_tables import heatmap_pivot, param_label, robustness, sensitivity
+from core.report.study_tables import SENSITIVITY_STATS, heatmap_pivot, robustness, sensitivity, trial_columns
 from core.theme import COLORS
 
 PageSize = Literal["a4", "letter"]
 PAGE_SIZES: dict[str, tuple[float, float]] = {"a4": A4, "letter": LETTER}
+MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 15 * mm, 14 * mm, 16 * mm
+FOOTER_SIZE = 7
+FOOTER_GAP = 6 * mm  # between the footer text and the page number
+HEADING_ROOM = 72  # points kept free above a page-high drawing for its heading and caption
+
+register_fonts()
 
 KPI_METRICS: tuple[str, ...] = RETURN_AND_RISK
 STRATEGY_KPIS: tuple[str, ...] = shown_in(SHOWN_REPORT)
 
 _styles = getSampleStyleSheet()
-TITLE = ParagraphStyle("vbl-title", parent=_styles["Title"], fontSize=17, spaceAfter=4, alignment=0)
-H2 = ParagraphStyle("vbl-h2", parent=_styles["Heading2"], fontSize=12, spaceBefore=8, spaceAfter=4)
-BODY = ParagraphStyle("vbl-body", parent=_styles["BodyText"], fontSize=8.5, leading=11)
+TITLE = ParagraphStyle("vbl-title", parent=_styles["Title"], fontName=BOLD, fontSize=17, spaceAfter=4, alignment=0)
+H2 = ParagraphStyle("vbl-h2", parent=_styles["Heading2"], fontName=BOLD, fontSize=12, spaceBefore=8, spaceAfter=4,
+                    keepWithNext=1)  # a heading never ends a page alone
+BODY = ParagraphStyle("vbl-body", parent=_styles["BodyText"], fontName=REGULAR, fontSize=8.5, leading=11)
 SMALL = ParagraphStyle("vbl-small", parent=BODY, fontSize=7.5, leading=9.5)
 GRID = TableStyle(
     [
-        ("FONT", (0, 0), (-1, -1), "Helvetica", 7.5),
-        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 7.5),
+        ("FONT", (0, 0), (-1, -1), REGULAR, 7.5),
+        ("FONT", (0, 0), (-1, 0), BOLD, 7.5),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(COLORS.table_header)),
         ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
         ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor(COLORS.table_stripe)]),
@@ -61,8 +81,8 @@ GRID = TableStyle(
 )
 PAIRS = TableStyle(
     [
-        ("FONT", (0, 0), (-1, -1), "Helvetica", 8),
-        ("FONT", (0, 0), (0, -1), "Helvetica-Bold", 8),
+        ("FONT", (0, 0), (-1, -1), REGULAR, 8),
+        ("FONT", (0, 0), (0, -1), BOLD, 8),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("TOPPADDING", (0, 0), (-1, -1), 1),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
@@ -70,12 +90,23 @@ PAIRS = TableStyle(
 )
 
 
+def draw_runs(canvas: Canvas, x: float, y: float, text: str, size: float, primary: str = REGULAR) -> None:
+    """Draw ``text`` on ``canvas`` from ``x``, each run in the font that has its characters."""
+    for name, chunk in text_runs(text, primary):
+        canvas.setFont(name, size)
+        canvas.drawString(x, y, chunk)
+        x += canvas.stringWidth(chunk, name, size)
+
+
 class _NumberedCanvas(Canvas):
-    """Canvas that writes "Page n of N" and the report's footer once the page count is known."""
+    """Canvas that writes "Page n of N" and the report's footer once the page count is known. The footer is cut
+    with an ellipsis at its measured width, so a long name never runs into the page number."""
 
     footer = ""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # the document template passes None, and every page would start in Helvetica, which is not embedded
+        kwargs["initialFontName"] = kwargs.get("initialFontName") or REGULAR
         super().__init__(*args, **kwargs)
         self._pages: list[dict[str, Any]] = []
 
@@ -88,16 +119,19 @@ class _NumberedCanvas(Canvas):
         for state in self._pages:
             self.__dict__.update(state)
             width, _ = self._pagesize
-            self.setFont("Helvetica", 7)
             self.setFillColor(colors.HexColor(COLORS.footer))
-            self.drawString(15 * mm, 10 * mm, self.footer[:120])
-            self.drawRightString(width - 15 * mm, 10 * mm, f"Page {self._pageNumber} of {total}")
+            page = f"Page {self._pageNumber} of {total}"
+            self.setFont(REGULAR, FOOTER_SIZE)
+            self.drawRightString(width - MARGIN_X, 10 * mm, page)
+            room = width - 2 * MARGIN_X - self.stringWidth(page, REGULAR, FOOTER_SIZE) - FOOTER_GAP
+            draw_runs(self, MARGIN_X, 10 * mm, fit_text(self.footer, room, FOOTER_SIZE), FOOTER_SIZE)
             super().showPage()
         super().save()
 
 
-def _text(value: Any) -> str:
-    return escape(str(value))
+def _text(value: Any, primary: str = REGULAR) -> str:
+    """``value`` as paragraph markup: escaped, with fallback fonts for the characters ``primary`` lacks."""
+    return markup(str(value), primary)
 
 
 def _para(text: str, style: ParagraphStyle = BODY) -> Paragraph:
@@ -105,13 +139,23 @@ def _para(text: str, style: ParagraphStyle = BODY) -> Paragraph:
 
 
 def _pairs_table(pairs: Sequence[tuple[str, Any]], widths: tuple[float, float]) -> Table:
-    rows = [[_para(f"<b>{_text(k)}</b>", SMALL), _para(_text(v), SMALL)] for k, v in pairs]
+    rows = [[_para(f"<b>{_text(k, BOLD)}</b>", SMALL), v if isinstance(v, Flowable) else _para(_text(v), SMALL)]
+            for k, v in pairs]  # fmt: skip
     table = Table(rows, colWidths=widths, hAlign="LEFT")
     table.setStyle(PAIRS)
     return table
 
 
+def _cell(value: Any, header: bool) -> Any:
+    # A table's plain strings are drawn in one font: text it lacks (a CJK name) goes in a paragraph with fallbacks.
+    primary = BOLD if header else REGULAR
+    if isinstance(value, str) and needs_fallback(value, primary):
+        return _para(_text(value, primary), SMALL)
+    return value
+
+
 def _grid(rows: list[list[Any]], widths: Sequence[float] | None = None, repeat: int = 1) -> Table:
+    rows = [[_cell(v, i < repeat) for v in row] for i, row in enumerate(rows)]
     table = Table(rows, colWidths=widths, repeatRows=repeat, hAlign="LEFT")
     table.setStyle(GRID)
     return table
@@ -126,8 +170,8 @@ def _build(story: list[Any], target: Target, page_size: str, title: str, footer:
     buffer = io.BytesIO() if target is None else None
     out = buffer if buffer is not None else (str(target) if isinstance(target, Path) else target)
     doc = SimpleDocTemplate(
-        out, pagesize=PAGE_SIZES[page_size], leftMargin=15 * mm, rightMargin=15 * mm, topMargin=14 * mm,
-        bottomMargin=16 * mm, title=title, author="Volatility Balancing Lab",
+        out, pagesize=PAGE_SIZES[page_size], leftMargin=MARGIN_X, rightMargin=MARGIN_X, topMargin=MARGIN_TOP,
+        bottomMargin=MARGIN_BOTTOM, title=title, author="Volatility Balancing Lab",
     )  # fmt: skip
     canvas_class = type("Canvas", (_NumberedCanvas,), {"footer": footer})
     doc.build(story, canvasmaker=canvas_class)
@@ -146,10 +190,14 @@ def _kpi_rows(report: RunReport) -> list[list[str]]:
     return rows
 
 
-def _strategy_rows(report: RunReport) -> list[list[str]]:
-    rows = [["Strategy figure", "Value"]]
+def _strategy_rows(report: RunReport) -> list[list[Any]]:
+    # The definition beside each figure says what it counts: "Trades" leaves out the initial purchase, whose
+    # commission the commission figure includes (a run with no trade still paid for its initial order).
+    rows: list[list[Any]] = [["Strategy figure", "Value", "What it counts"]]
     for name in STRATEGY_KPIS:
-        rows.append([metric_info(name).label, format_metric(name, report.result.metrics.get(name))])
+        info = metric_info(name)
+        rows.append([info.label, format_metric(name, report.result.metrics.get(name)),
+                     _para(_text(info.definition), SMALL)])  # fmt: skip
     return rows
 
 
@@ -188,6 +236,18 @@ def _charts(report: RunReport, width: float) -> list[Any]:
     return [equity, Spacer(1, 4), drawdown, Spacer(1, 4), share]
 
 
+def order_count_text(trades: pd.DataFrame) -> str:
+    """How the orders listed relate to the Trades figure: the initial purchase is an order but not a trade
+    (the ``n_trades`` metric's rule, docs/strategy.md §7)."""
+    initial = int((trades["kind"] == "initial").sum()) if "kind" in trades else 0
+    counted = len(trades) - initial
+    orders = "order" if len(trades) == 1 else "orders"
+    text = f"{len(trades):,} {orders}: {counted:,} {'trade' if counted == 1 else 'trades'}"
+    if initial:
+        text += " and the initial purchase, which is an order but not a trade (its commission is paid all the same)"
+    return text + "."
+
+
 def _trades_summary(report: RunReport) -> list[Any]:
     trades = report.clip(report.result.trades, "timestamp")
     if trades.empty:
@@ -199,9 +259,10 @@ def _trades_summary(report: RunReport) -> list[Any]:
     for (kind, side), r in grouped.iterrows():
         rows.append([kind, side, f"{r.orders:,.0f}", f"{r.shares:,.2f}", f"{r.notional:,.2f}", f"{r.commission:,.2f}"])
     rows.append(
-        ["All", "", f"{len(trades):,}", "", f"{trades['notional'].sum():,.2f}", f"{trades['commission'].sum():,.2f}"]
-    )
-    out: list[Any] = [_grid(rows), Spacer(1, 6)]
+        ["All orders", "", f"{len(trades):,}", "", f"{trades['notional'].sum():,.2f}",
+         f"{trades['commission'].sum():,.2f}"]
+    )  # fmt: skip
+    out: list[Any] = [_para(_text(order_count_text(trades)), SMALL), Spacer(1, 3), _grid(rows), Spacer(1, 6)]
     last = trades.tail(15)
     recent = [["Date", "Kind", "Side", "Qty", "Price", "Notional", "Stock share after"]]
     for _, t in last.iterrows():
@@ -216,7 +277,8 @@ def _trades_summary(report: RunReport) -> list[Any]:
                 f"{t.asset_pct_after:.1%}",
             ]
         )
-    out += [_para(f"Last {len(last)} of {len(trades):,} trades:", SMALL), _grid(recent)]
+    out += [_para(f"Last {len(last)} of {len(trades):,} {'order' if len(trades) == 1 else 'orders'}:", SMALL),
+            _grid(recent)]  # fmt: skip
     return out
 
 
@@ -235,7 +297,7 @@ def run_pdf(report: RunReport, target: Target = None, *, page_size: PageSize = "
     ds = report.dataset
     cfg = report.result.config
     story: list[Any] = [
-        _para(_text(report.title), TITLE),
+        _para(_text(report.title, BOLD), TITLE),
         _para(
             f"Generated {datetime.now():%Y-%m-%d %H:%M} by Volatility Balancing Lab, engine "
             f"{_text(report.result.engine_version)}",
@@ -262,7 +324,8 @@ def run_pdf(report: RunReport, target: Target = None, *, page_size: PageSize = "
         pairs.append(("Notes", report.notes))
     story += [_pairs_table(pairs, (28 * mm, width - 28 * mm)), Spacer(1, 6)]
     kpis = _grid(_kpi_rows(report), widths=(55 * mm, 30 * mm, 30 * mm, 30 * mm))
-    strategy = _grid(_strategy_rows(report), widths=(55 * mm, 30 * mm))
+    strategy = _grid(_strategy_rows(report), widths=(55 * mm, 30 * mm, width - 85 * mm))
+    strategy.setStyle(TableStyle([("ALIGN", (2, 1), (2, -1), "LEFT")]))
     story += [_para("Key figures against the benchmarks", H2), kpis, Spacer(1, 6), strategy]
     story += [PageBreak(), _para("Charts", H2), *_charts(report, width)]
     story += [_para("Trades", H2), *_trades_summary(report)]
@@ -277,6 +340,11 @@ def run_pdf(report: RunReport, target: Target = None, *, page_size: PageSize = "
 
 # --- study report -----------------------------------------------------------------------------------------------
 
+STUDY_METRICS: tuple[str, ...] = ("total_return", "cagr", "max_drawdown", "n_trades")  # beside the objective
+# Walk-forward fold columns in the objective's unit, and the others' registry formats.
+WALK_FORWARD_OBJECTIVE: tuple[str, ...] = ("in_sample", "out_of_sample", "oos_best", "gap")
+WALK_FORWARD_FORMATS: dict[str, str] = {"oos_percentile": "pct", "rank_correlation": "ratio"}
+
 
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
@@ -284,11 +352,73 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _frame_rows(frame: pd.DataFrame, columns: Sequence[str], titles: Sequence[str] | None = None) -> list[list[str]]:
-    rows = [list(titles or columns)]
-    for _, r in frame.iterrows():
-        rows.append([_fmt(r[c]) for c in columns])
+def _trials_rows(frame: pd.DataFrame, keys: Sequence[str]) -> list[list[str]]:
+    """Trials as table rows: registry labels as headers, settings and metrics in their units."""
+    columns = [c for c in trial_columns(frame) if c.key in keys]
+    columns.sort(key=lambda c: list(keys).index(c.key))
+    rows = [[c.header for c in columns]]
+    for _, trial in frame.iterrows():
+        row = []
+        for c in columns:
+            value = trial[c.key]
+            if c.role == "param":
+                row.append(setting_text(c.key, value))
+            elif c.role == "metric":
+                row.append(format_metric(c.key, value))
+            else:
+                row.append(f"{value:,.0f}" if c.key == "index" else _fmt(value))
+        rows.append(row)
     return rows
+
+
+def _walk_forward_rows(folds: pd.DataFrame, metric: str) -> list[list[str]]:
+    rows = [[str(c) for c in folds.columns]]
+    for _, fold in folds.iterrows():
+        row = []
+        for column in folds.columns:
+            value = fold[column]
+            if column in WALK_FORWARD_OBJECTIVE:
+                row.append(format_metric(metric, value))
+            elif column in WALK_FORWARD_FORMATS:
+                row.append(format_value(WALK_FORWARD_FORMATS[column], value))
+            else:
+                row.append(_fmt(value))
+        rows.append(row)
+    return rows
+
+
+def _heatmap_section(
+    study: StudyReport, heatmap: tuple[str, str] | None, width: float, frame_height: float
+) -> list[Any]:
+    """The heading, a caption saying how to read it, and the heatmap drawing scaled to the page."""
+    metric = study.objective_metric
+    pivot = heatmap_pivot(study, *(heatmap or (None, None)))
+    if pivot is None:
+        return []
+    x_name, y_name = str(pivot.columns.name), str(pivot.index.name)
+    label = metric_label(metric)
+    rows, cols = pivot.shape
+    values = "printed in the cells" if rows <= MAX_LABELLED_CELLS and cols <= MAX_LABELLED_CELLS else (
+        f"not printed (the grid is larger than {MAX_LABELLED_CELLS} × {MAX_LABELLED_CELLS}; the All Trials sheet of "
+        "the workbook has every value)"
+    )  # fmt: skip
+    caption = (
+        f"{rows} × {cols} cells. The first {setting_label(y_name)} value is at the bottom, as on a chart axis; "
+        f"green is better, red worse (colour bar on the right); values {values}."
+    )
+    drawing = heatmap_drawing(
+        pivot,
+        title=f"{label} (mean over the other parameters)",
+        x_label=setting_label(x_name),
+        y_label=setting_label(y_name),
+        width=width,
+        max_height=frame_height - HEADING_ROOM,  # a 100 × 100 grid is scaled to the page, never a LayoutError
+        value_text=lambda v: cell_text(metric, v),
+        tick_text=(lambda v: setting_text(x_name, v), lambda v: setting_text(y_name, v)),
+        reverse=not study.maximise,
+    )
+    heading = _para(_text(f"Heatmap: mean {label} by {setting_label(x_name)} and {setting_label(y_name)}"), H2)
+    return [KeepTogether([heading, _para(_text(caption), SMALL), Spacer(1, 3), drawing])]
 
 
 def study_pdf(
@@ -300,55 +430,49 @@ def study_pdf(
     heatmap: tuple[str, str] | None = None,
 ) -> bytes | None:
     """Write the study report to ``target``; with no target return the PDF bytes."""
-    width = PAGE_SIZES[page_size][0] - 30 * mm if page_size in PAGE_SIZES else 0
+    page_w, page_h = PAGE_SIZES.get(page_size, A4)
+    width = page_w - 2 * MARGIN_X
+    frame_height = page_h - MARGIN_TOP - MARGIN_BOTTOM
     metric = study.objective_metric
+    label = metric_label(metric)
     title = f"Study {study.study_id}: {study.name}" if study.study_id is not None else study.name
     story: list[Any] = [
-        _para(_text(title), TITLE),
+        _para(_text(title, BOLD), TITLE),
         _para(f"Generated {datetime.now():%Y-%m-%d %H:%M} by Volatility Balancing Lab", SMALL),
         Spacer(1, 6),
     ]
     goal = "maximise" if study.maximise else "minimise"
     pairs: list[tuple[str, Any]] = [
-        ("Method", study.method), ("Objective", f"{goal} {metric}"), ("Status", study.status),
+        ("Method", study.method), ("Objective", f"{goal} {label}"), ("Status", study.status),
         ("Trials", f"{len(study.trials):,}"),
     ]  # fmt: skip
     if study.dataset is not None:
         pairs += [("Dataset", f"{study.dataset.name} ({study.dataset.symbol})"), ("SHA-256", study.dataset.sha256)]
-    pairs.append(("Search space", ", ".join(f"{k}: {v}" for k, v in study.search_space.items())))
+    space = "<br/>".join(_text(search_space_text(k, v)) for k, v in study.search_space.items())
+    pairs.append(("Search space", _para(space or "none", SMALL)))
     story += [_pairs_table(pairs, (28 * mm, width - 28 * mm))]
 
-    params = study.param_columns
-    shown_metrics = [m for m in (metric, "total_return", "cagr", "max_drawdown", "n_trades") if m in study.trials]
-    shown_metrics = list(dict.fromkeys(shown_metrics))
+    shown = [m for m in dict.fromkeys((metric, *STUDY_METRICS)) if m in study.trials]
     top = study.top(top_n)
-    columns = ["index", *params, *shown_metrics]
     story += [
-        _para(f"Top {len(top)} trials by {metric}", H2),
-        _grid(_frame_rows(top, columns, ["Trial", *(param_label(p) for p in params), *shown_metrics])),
+        _para(_text(f"Top {len(top)} trials by {label}"), H2),
+        _grid(_trials_rows(top, ["index", *study.param_columns, *shown])),
     ]
-
-    pivot = heatmap_pivot(study, *(heatmap or (None, None)))
-    if pivot is not None:
-        story += [
-            _para(f"Heatmap: mean {metric} by {pivot.columns.name} and {pivot.index.name}", H2),
-            heatmap_drawing(
-                pivot,
-                title=f"{metric} (mean over the other parameters)",
-                x_label=str(pivot.columns.name),
-                y_label=str(pivot.index.name),
-                width=width,
-            ),
-        ]
+    story += _heatmap_section(study, heatmap, width, frame_height)
     sens = sensitivity(study)
     if len(sens):
-        story += [_para("Parameter sensitivity", H2), _grid(_frame_rows(sens, list(sens.columns)))]
-    story += [_para("Robustness", H2), _grid([["Finding", "Value"], *[list(r) for r in robustness(study)]])]
+        rows = [["Parameter", "Value", "Trials", *(f"{c} {label}" for c in SENSITIVITY_STATS)]]
+        for _, r in sens.iterrows():
+            rows.append([r["Parameter"], r["Value"], f"{r['Trials']:,.0f}",
+                         *(format_metric(metric, r[c]) for c in SENSITIVITY_STATS)])  # fmt: skip
+        story += [_para("Parameter sensitivity", H2), _grid(rows)]
+    findings = [[f.label, format_value(f.fmt, f.value)] for f in robustness(study)]
+    story += [_para("Robustness", H2), _grid([["Finding", "Value"], *findings])]
     walk_forward = study.walk_forward_tables()
     if walk_forward is not None:
         folds, summary = walk_forward
         story += [_para("Walk-forward results", H2)]
         if summary:
             story += [_grid([["Summary", "Value"], *[[k, _fmt(v)] for k, v in summary]]), Spacer(1, 6)]
-        story += [_grid(_frame_rows(folds, list(folds.columns), [str(c) for c in folds.columns]))]
+        story += [_grid(_walk_forward_rows(folds, metric))]
     return _build(story, target, page_size, title, title)

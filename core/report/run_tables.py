@@ -15,6 +15,7 @@ from core.figures import STYLES
 from core.metric_table import COLUMN_TITLES, metric_info
 from core.metrics import drawdown_series
 from core.report.context import RunReport
+from core.report.formats import unit_text
 
 MONTHS: tuple[str, ...] = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -88,39 +89,25 @@ class ConfigRow:
     text: str
 
 
-def _value_text(unit: str, value: Any) -> str:
-    if value is None:
-        return "not set"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if unit == "fraction":
-        return f"{value * 100:,.4g} %"
-    if unit == "money":
-        return f"{value:,.2f}"
-    if unit == "bps":
-        return f"{value:g} bps"
-    if unit == "days":
-        return f"{value:g} days"
-    return f"{value:g}" if isinstance(value, int | float) else str(value).replace("_", " ")
-
-
 def config_rows(report: RunReport) -> list[ConfigRow]:
     """Every configuration field, in registry order, with its label, unit and value text (``3 %`` for 0.03)."""
     config = report.result.config
     rows = []
     for field in CONFIG_FIELDS:
         value = getattr(config, field.name)
-        rows.append(ConfigRow(field.name, field.label, value, field.unit, _value_text(field.unit, value)))
+        rows.append(ConfigRow(field.name, field.label, value, field.unit, unit_text(field.unit, value)))
     return rows
 
 
 def labelled_metrics(report: RunReport) -> pd.DataFrame:
-    """The metrics table with a ``Metric`` label column and the ``fmt`` of each row (for number formats)."""
+    """The metrics table with a ``Metric`` label column, the registry's ``Definition`` (what a count counts: the
+    initial purchase is no trade, its commission is paid) and the ``fmt`` of each row (for number formats)."""
     table = report.table
     frame = pd.DataFrame(
         {
             "Metric": [metric_info(n).label for n in table.index],
             **{COLUMN_TITLES.get(c, c): table[c].to_numpy() for c in table.columns},
+            "Definition": [metric_info(n).definition for n in table.index],
         }
     )
     frame["key"] = list(table.index)

@@ -1,22 +1,74 @@
-"""Tables derived from a study's trials for the study workbook and report: heatmap pivot, parameter sensitivity
-and robustness findings.
+"""Tables derived from a study's trials for the study workbook and report: the labelled trials table, heatmap
+pivot, parameter sensitivity and robustness findings.
 
 Computed here from the trials table with small pandas code, so the exports do not depend on the analysis
-module's API; the numbers are plain aggregates a reader can re-derive from the All Trials sheet.
+module's API; the numbers are plain aggregates a reader can re-derive from the All Trials sheet. Headers are the
+registries' labels and every number keeps its unit (:mod:`core.report.formats`), as in the run's exports.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import pandas as pd
 
+from core.metric_table import metric_info
 from core.report.context import StudyReport
+from core.report.formats import metric_kind, metric_label, setting_kind, setting_label, setting_text
+
+# Bookkeeping columns of a trials table: header and workbook number-format kind.
+BOOKKEEPING: dict[str, tuple[str, str]] = {
+    "index": ("Trial", "count"),
+    "status": ("Status", "text"),
+    "duration_s": ("Duration (s)", "ratio"),
+    "error": ("Error", "wide"),
+}
 
 
 def param_label(column: str) -> str:
     """``param.trigger_up`` -> ``trigger_up``."""
     return column.removeprefix("param.")
+
+
+@dataclass(frozen=True)
+class TrialColumn:
+    """One column of a trials table as the exports show it."""
+
+    key: str  # the stored column: ``index``, ``param.trigger_up``, ``sharpe``
+    header: str  # the registry label: ``Trial``, ``Sell trigger (%)``, ``Sharpe ratio``
+    kind: str  # workbook number-format kind (``pct``, ``ratio``, ``count``…)
+    role: str  # "trial", "param", "metric" or "bookkeeping"
+
+
+def trial_columns(frame: pd.DataFrame) -> list[TrialColumn]:
+    """The columns of a trials table in the exports' order (trial, parameters, metrics, bookkeeping) with their
+    labels from the field and metric registries and their number formats."""
+    params = [str(c) for c in frame.columns if str(c).startswith("param.")]
+    tail = [c for c in ("status", "duration_s", "error") if c in frame.columns]
+    metrics = [str(c) for c in frame.columns if c not in params and c not in tail and c != "index"]
+    out: list[TrialColumn] = []
+    if "index" in frame.columns:
+        out.append(TrialColumn("index", *BOOKKEEPING["index"], "trial"))
+    out += [TrialColumn(c, setting_label(c), setting_kind(c), "param") for c in params]
+    out += [TrialColumn(c, metric_label(c), metric_kind(c), "metric") for c in metrics]
+    out += [TrialColumn(c, *BOOKKEEPING[c], "bookkeeping") for c in tail]
+    seen: set[str] = set()
+    unique = []
+    for column in out:
+        # Two columns with one label (an unknown metric named like a field) keep their own names beside it.
+        header = column.header if column.header not in seen else f"{column.header} ({column.key})"
+        seen.add(header)
+        unique.append(TrialColumn(column.key, header, column.kind, column.role))
+    return unique
+
+
+def labelled_trials(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """A trials table with label headers, and each header's number-format kind (for ``write_table``)."""
+    columns = trial_columns(frame)
+    table = frame[[c.key for c in columns]].copy()
+    table.columns = [c.header for c in columns]
+    return table, {c.header: c.kind for c in columns}
 
 
 def heatmap_axes(study: StudyReport, x: str | None = None, y: str | None = None) -> tuple[str, str] | None:
@@ -60,52 +112,66 @@ def heatmap_pivot(
 
 def sensitivity(study: StudyReport, metric: str | None = None) -> pd.DataFrame:
     """For each varied parameter and each of its values: number of trials and the mean, median, min and max of
-    the objective over the completed trials with that value."""
+    the objective over the completed trials with that value. ``Parameter`` is the field's label and ``Value``
+    its value in its unit (``3 %``); the statistics are numbers in the metric's unit."""
     metric = metric or study.objective_metric
     done = study.completed()
     frames = []
     for column in study.varied_params:
         grouped = done.groupby(column, dropna=True)[metric].agg(["count", "mean", "median", "min", "max"])
         grouped = grouped.reset_index().rename(columns={column: "Value"})
-        grouped.insert(0, "Parameter", param_label(column))
-        grouped["Value"] = grouped["Value"].astype(str)
+        grouped.insert(0, "Parameter", setting_label(column))
+        grouped["Value"] = [setting_text(column, v) for v in grouped["Value"]]
         frames.append(grouped)
     columns = ["Parameter", "Value", "count", "mean", "median", "min", "max"]
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     return out.rename(columns={"count": "Trials", "mean": "Mean", "median": "Median", "min": "Min", "max": "Max"})
 
 
-def robustness(study: StudyReport) -> list[tuple[str, str]]:
-    """Findings about how much the result depends on the exact parameters, as (finding, value) text rows."""
+SENSITIVITY_STATS: tuple[str, ...] = ("Mean", "Median", "Min", "Max")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One robustness finding: what it says, its value (a number), and how the value reads: a registry format
+    (``count``, ``pct``, or the objective's own, such as ``ratio`` for a Sharpe ratio)."""
+
+    label: str
+    value: float
+    fmt: str
+
+
+def robustness(study: StudyReport) -> list[Finding]:
+    """Findings about how much the result depends on the exact parameters, as numbers with their formats."""
     metric = study.objective_metric
+    label = metric_label(metric)
+    fmt = metric_info(metric).fmt
     trials = study.trials
     done = study.completed()
     values = pd.to_numeric(done[metric], errors="coerce")
-    rows: list[tuple[str, str]] = [
-        ("Trials stored", f"{len(trials):,}"),
-        ("Completed with a finite objective", f"{len(done):,}"),
-    ]
+    rows = [Finding("Trials stored", len(trials), "count"), Finding("Completed with a finite objective", len(done),
+                                                                        "count")]  # fmt: skip
     if "status" in trials.columns:
-        failed = int((trials["status"] == "failed").sum())
-        rows.append(("Failed trials", f"{failed:,}"))
+        rows.append(Finding("Failed trials", int((trials["status"] == "failed").sum()), "count"))
     if len(values) == 0:
         return rows
-    best = values.max() if study.maximise else values.min()
-    q1, median, q3 = values.quantile([0.25, 0.5, 0.75])
+    best = float(values.max() if study.maximise else values.min())
+    q1, median, q3 = (float(q) for q in values.quantile([0.25, 0.5, 0.75]))
     top = study.top(max(1, len(done) // 10))[metric]
     rows += [
-        (f"Best {metric}", f"{best:.4g}"),
-        (f"Median {metric}", f"{median:.4g}"),
-        (f"Interquartile range of {metric}", f"{q1:.4g} to {q3:.4g}"),
-        (f"Mean {metric} of the top 10 %", f"{top.mean():.4g}"),
+        Finding(f"Best {label}", best, fmt),
+        Finding(f"Median {label}", median, fmt),
+        Finding(f"Lower quartile of {label}", q1, fmt),
+        Finding(f"Upper quartile of {label}", q3, fmt),
+        Finding(f"Mean {label} of the top 10 %", float(top.mean()), fmt),
     ]
     if math.isfinite(best) and best != 0:
-        rows.append(("Median as a share of the best", f"{median / best:.0%}"))
-    for column, label in (
+        rows.append(Finding("Median as a share of the best", median / best, "pct"))
+    for column, text in (
         ("excess_return_vs_buy_hold", "Trials beating buy-and-hold"),
         ("excess_return_vs_static_mix", "Trials beating the static mix"),
     ):
         if column in done.columns:
             share = float((pd.to_numeric(done[column], errors="coerce") > 0).mean())
-            rows.append((label, f"{share:.0%}"))
+            rows.append(Finding(text, share, "pct"))
     return rows

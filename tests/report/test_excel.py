@@ -39,8 +39,9 @@ def _assert_no_formulas(wb: openpyxl.Workbook) -> None:
         for row in ws.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", f"formula in {ws.title}!{cell.coordinate}: {cell.value!r}"
-                if isinstance(cell.value, str):
-                    assert not cell.value.startswith(("=", "+", "-", "@")), f"{ws.title}!{cell.coordinate}"
+                if isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@")):
+                    # formula-like text is kept as typed, a string cell with Excel's quote prefix
+                    assert cell.data_type == "s" and cell.quotePrefix, f"{ws.title}!{cell.coordinate}"
 
 
 @pytest.fixture(scope="module")
@@ -95,10 +96,11 @@ def test_hostile_text_is_inert(run_book) -> None:
     _, wb = run_book
     summary = wb["Summary"]
     values = {r[0].value: r[1] for r in summary.iter_rows() if r[0].value}
-    assert values["Dataset"].value == "'" + HOSTILE_NAME
-    assert values["Dataset"].data_type == "s"
-    assert values["Notes"].value == "'@SUM(1+1)"
-    assert values["Run name"].value.startswith("'+cmd")
+    # shown as typed (no apostrophe), a string cell with the quote-prefix style: inert
+    assert values["Dataset"].value == HOSTILE_NAME
+    assert values["Dataset"].data_type == "s" and values["Dataset"].quotePrefix
+    assert values["Notes"].value == "@SUM(1+1)" and values["Notes"].quotePrefix
+    assert values["Run name"].value.startswith("+cmd") and values["Run name"].quotePrefix
 
 
 def test_templates_rows_and_date_range(seeded: Seeded, store: Store) -> None:
@@ -138,8 +140,9 @@ def test_study_workbook(seeded: Seeded, store: Store) -> None:
     trials = wb["All Trials"]
     assert trials.max_row - 1 == 6
     headers = [c.value for c in trials[1]]
-    assert {"trigger_up", "trigger_down", "sharpe", "total_return", "cagr"} <= set(headers)
-    top = _column(wb["Top 3"], "sharpe")
+    # registry labels, as in the run workbook (test_study_exports checks their number formats)
+    assert {"Sell trigger (%)", "Buy trigger (%)", "Sharpe ratio", "Total return", "CAGR"} <= set(headers)
+    top = _column(wb["Top 3"], "Sharpe ratio")
     assert same(top, sorted(study.trials["sharpe"].tolist(), reverse=True)[:3])
     heat = wb["Heatmap"]
     assert heat.conditional_formatting  # the colour scale
