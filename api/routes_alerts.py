@@ -13,7 +13,7 @@ from api.app import StoreDep
 from api.problems import Problem
 from core.alerts import ACTION_DUE, AlertSettings, PositionAlert
 from core.json_values import plain
-from usecases.alerts import Quote, local_now, record_changes, unpriced, watch_list
+from usecases.alerts import Quote, local_now, record_changes, watch
 from usecases.store import Store
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
@@ -54,11 +54,11 @@ def _answer(store: Store, body: AlertsBody) -> dict[str, Any]:
     for key, given in body.prices.items():
         at = given.at or body.now or local_now("America/New_York")
         typed[int(key) if key.isdigit() else key.upper()] = Quote(given.price, at, "typed")
-    alerts = watch_list(store, settings=settings, typed=typed, yahoo=body.yahoo, now=body.now)
-    record_changes(store, alerts)
-    return {"items": [alert_json(a) for a in alerts],
-            "unpriced": [p.ticker for p in unpriced(store, typed=typed)],
-            "action_due": any(a.state == ACTION_DUE for a in alerts)}
+    watched = watch(store, settings=settings, typed=typed, yahoo=body.yahoo, now=body.now)
+    record_changes(store, watched.alerts)
+    return {"items": [alert_json(a) for a in watched.alerts],
+            "unpriced": [p.ticker for p in watched.unpriced],
+            "action_due": any(a.state == ACTION_DUE for a in watched.alerts)}
 
 
 @router.get("")

@@ -9,7 +9,7 @@ from datetime import datetime
 import streamlit as st
 
 from core.alerts import ACTION_DUE, NEAR_TRIGGER, STALE_PRICE, AlertSettings, alerts_frame
-from usecases.alerts import Quote, record_changes, unpriced, watch_list
+from usecases.alerts import Quote, record_changes, watch
 from usecases.store import Store, StoreError
 
 REFRESH = "60s"
@@ -39,10 +39,9 @@ def _settings() -> AlertSettings:
 def watch_list_fragment(store: Store, typed: Mapping[object, Quote] | None = None, *, key: str) -> None:
     """The watch list, re-evaluated every minute (only this fragment reruns)."""
     try:
-        alerts = watch_list(store, settings=_settings(), typed=typed,
-                            yahoo=bool(st.session_state.get(YAHOO_KEY, False)))
-        record_changes(store, alerts)
-        missing = unpriced(store, typed=typed)
+        watched = watch(store, settings=_settings(), typed=typed, yahoo=bool(st.session_state.get(YAHOO_KEY, False)))
+        record_changes(store, watched.alerts)
+        alerts, missing = watched.alerts, watched.unpriced
     except StoreError as exc:
         st.error(f"**The watch list is not available.** {exc}", icon=":material/error:")
         return

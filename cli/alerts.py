@@ -38,7 +38,7 @@ def _typed_price(text: str) -> tuple[str, float, datetime | None]:
 def alerts(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from cli.runs import open_store
     from core.alerts import ACTION_DUE, AlertSettings, alerts_frame
-    from usecases.alerts import Quote, local_now, record_changes, unpriced, watch_list
+    from usecases.alerts import Quote, local_now, record_changes, watch
 
     try:
         settings = AlertSettings(near_fraction=args.near_pct / 100, stale_after_hours=args.stale_hours)
@@ -47,9 +47,9 @@ def alerts(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     now = args.now
     typed = {t: Quote(p, at or now or local_now("America/New_York"), "typed") for t, p, at in args.prices}
     with open_store() as store:
-        found = watch_list(store, settings=settings, typed=typed, yahoo=args.yahoo, now=now)
-        record_changes(store, found)
-        missing = unpriced(store, typed=typed)
+        watched = watch(store, settings=settings, typed=typed, yahoo=args.yahoo, now=now)
+        record_changes(store, watched.alerts)
+    found, missing = watched.alerts, watched.unpriced
     if not found and not missing:
         print("no active positions", file=stdout)
         return EXIT_OK

@@ -19,12 +19,9 @@ EXIT_UNHEALTHY = 1
 
 
 def config_show(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from usecases.settings import SettingsError, load_settings
+    from usecases.settings import load_settings
 
-    try:
-        settings = load_settings("cli")
-    except SettingsError as exc:
-        raise CliError(str(exc)) from None
+    settings = load_settings("cli")  # a SettingsError is one error line, like every expected failure
     shown = settings.shown()
     width = max(len(k) for k in shown)
     for key, value in shown.items():
@@ -33,18 +30,13 @@ def config_show(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
 
 
 def doctor(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from usecases.operations import healthy
-    from usecases.settings import SettingsError, load_settings
+    from usecases.operations import FAIL, WARN, Check, health_checks, healthy
+    from usecases.settings import load_settings
 
-    try:
-        settings = load_settings("cli")
-    except SettingsError as exc:
-        raise CliError(str(exc)) from None
-    from usecases.operations import health_checks
+    settings = load_settings("cli")
 
     checks = health_checks(settings.store_url)
-    for problem in settings.problems("app"):
-        checks.append(type(checks[0])("profile", "warn" if settings.env != "prod" else "fail", problem))
+    checks += [Check("profile", FAIL if settings.env == "prod" else WARN, p) for p in settings.problems("app")]
     for check in checks:
         print(f"{check.status.upper():<4}  {check.name:<10} {check.detail}", file=stdout)
     return EXIT_OK if healthy(checks) else EXIT_UNHEALTHY

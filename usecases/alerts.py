@@ -20,7 +20,7 @@ import pandas as pd
 from core.alerts import AlertSettings, PositionAlert, position_alert
 from core.data import fetch_yahoo
 from core.errors import DataError
-from storage import PositionRecord, Store, StoreReadOnly
+from storage import DatasetInfo, PositionRecord, Store, StoreReadOnly
 from usecases.ledger import ledger
 
 YAHOO_LOOKBACK_DAYS = 10
@@ -40,12 +40,19 @@ def _taken_at(stamp: pd.Timestamp) -> datetime:
     return (stamp.tz_localize(None) if stamp.tzinfo is not None else stamp).to_pydatetime()
 
 
+def newest_dataset(store: Store, symbol: str, *, interval: str | None = None) -> DatasetInfo | None:
+    """The stored dataset of ``symbol`` (any case; of ``interval`` when given) whose bars end last, the one saved
+    last among equals; None when there is none."""
+    same = [d for d in store.list_datasets() if d.symbol.upper() == symbol.upper() and d.last_timestamp is not None
+            and (interval is None or d.interval == interval)]
+    return max(same, key=lambda d: (d.last_timestamp, d.id)) if same else None
+
+
 def stored_quote(store: Store, ticker: str) -> Quote | None:
     """The newest close among the stored datasets of ``ticker`` (None when there is none)."""
-    same = [d for d in store.list_datasets() if d.symbol.upper() == ticker.upper() and d.last_timestamp is not None]
-    if not same:
+    info = newest_dataset(store, ticker)
+    if info is None:
         return None
-    info = max(same, key=lambda d: (d.last_timestamp, d.id))
     prices = store.load_dataset(info.id).prices
     if prices.empty:
         return None
@@ -71,7 +78,15 @@ def _typed(position: PositionRecord, typed: Mapping[object, Quote]) -> Quote | N
     return typed.get(position.id) or typed.get(position.ticker.upper()) or typed.get(position.ticker)
 
 
-def watch_list(
+@dataclass(frozen=True)
+class Watch:
+    """The watch list: an alert per priced active position, and the active positions no price is known for."""
+
+    alerts: list[PositionAlert]
+    unpriced: list[PositionRecord]
+
+
+def watch(
     store: Store,
     *,
     settings: AlertSettings | None = None,
@@ -79,23 +94,23 @@ def watch_list(
     yahoo: bool = False,
     now: datetime | None = None,
     yahoo_options: Mapping[str, object] | None = None,
-) -> list[PositionAlert]:
-    """The alert of every active position (positions without any price are left out: see :func:`unpriced`)."""
-    out = []
+) -> Watch:
+    """Price every active position once and judge it (docs/strategy.md §11)."""
+    alerts, unpriced = [], []
     for position, quote in _priced(store, typed or {}, yahoo, now, dict(yahoo_options or {})):
         if quote is None:
+            unpriced.append(position)
             continue
         at_now = now or local_now(position.timezone)
-        out.append(position_alert(position.id, position.ticker, position.state, position.config, quote.price,
-                                  quote.at, now=at_now, source=quote.source, settings=settings,
-                                  timezone=position.timezone))
-    return out
+        alerts.append(position_alert(position.id, position.ticker, position.state, position.config, quote.price,
+                                     quote.at, now=at_now, source=quote.source, settings=settings,
+                                     timezone=position.timezone))
+    return Watch(alerts, unpriced)
 
 
-def unpriced(store: Store, *, typed: Mapping[object, Quote] | None = None) -> list[PositionRecord]:
-    """Active positions for which no price is known (no typed price and no stored dataset of the ticker)."""
-    return [p for p in ledger(store).list(status="active")
-            if _typed(p, typed or {}) is None and stored_quote(store, p.ticker) is None]
+def watch_list(store: Store, **options: object) -> list[PositionAlert]:
+    """The alerts of :func:`watch` (positions without any price are left out)."""
+    return watch(store, **options).alerts  # type: ignore[arg-type]
 
 
 def _priced(store: Store, typed: Mapping[object, Quote], yahoo: bool, now: datetime | None,

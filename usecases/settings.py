@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -104,25 +103,24 @@ class Settings(BaseSettings):
         return out
 
 
-def _env_file(environ: Mapping[str, str]) -> Path | None:
-    path = Path(environ.get(ENV_FILE_VAR, "") or ".env")
+def _env_file() -> Path | None:
+    path = Path(os.environ.get(ENV_FILE_VAR, "") or ".env")
     return path if path.is_file() else None
 
 
-def load_settings(process: Process, *, environ: Mapping[str, str] | None = None, export: bool = True) -> Settings:
+def load_settings(process: Process) -> Settings:
     """Read, validate and apply the settings of ``process``.
 
     Raises:
         SettingsError: a value is malformed, or ``VBL_ENV=prod`` refuses the combination (the message lists why).
     """
-    env = os.environ if environ is None else environ
-    env_file = _env_file(env)
+    env_file = _env_file()
     try:
-        settings = Settings(_env_file=env_file, **_explicit(env))  # type: ignore[call-arg]
+        settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
     except ValidationError as exc:
         lines = [f"VBL_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()]
         raise SettingsError("invalid settings: " + "; ".join(lines)) from None
-    if export and env_file is not None and environ is None:
+    if env_file is not None:
         _export_env_file(env_file)
     problems = settings.problems(process)
     # the CLI is also the diagnostic tool (config show, doctor, backups): in prod it warns instead of refusing
@@ -132,14 +130,6 @@ def load_settings(process: Process, *, environ: Mapping[str, str] | None = None,
         for problem in problems:
             warnings.warn(f"VBL_ENV={settings.env}: {problem}", stacklevel=2)
     return settings
-
-
-def _explicit(environ: Mapping[str, str]) -> dict[str, str]:
-    """The ``VBL_*`` values of a mapping given in place of the environment (tests), as constructor arguments."""
-    if environ is os.environ:
-        return {}
-    fields = set(Settings.model_fields)
-    return {k[4:].lower(): v for k, v in environ.items() if k.startswith("VBL_") and k[4:].lower() in fields}
 
 
 def _export_env_file(path: Path) -> None:

@@ -22,7 +22,7 @@ from core.report.email_summary import ReportSummary, kpi_pairs
 from core.report.exports import MIME, RUN_FORMATS, STUDY_FORMATS, Export, run_export, study_export
 from core.report.safe_cells import safe_frame
 from storage import Store
-from usecases.alerts import record_changes, watch_list
+from usecases.alerts import newest_dataset, record_changes, watch_list
 from usecases.ledger import ledger
 from usecases.reports import run_report_from_store, study_report_from_store
 
@@ -114,17 +114,13 @@ def require_subject(store: Store, subject: ReportSubject) -> None:
         ledger(store).get(subject.id)
 
 
-def _latest_dataset(store: Store, dataset_id: int) -> int:
-    info = store.get_dataset(dataset_id)
-    same = [d for d in store.list_datasets() if d.symbol == info.symbol and d.interval == info.interval]
-    return max(same, key=lambda d: (d.last_timestamp is not None, d.last_timestamp, d.id)).id
-
-
 def _run_report(store: Store, subject: ReportSubject) -> RunReport:
     if not subject.options.get("latest_data"):
         return run_report_from_store(store, subject.id)
     record = store.get_run(subject.id)
-    newest = _latest_dataset(store, record.dataset_id)
+    own = store.get_dataset(record.dataset_id)
+    latest = newest_dataset(store, own.symbol, interval=own.interval)
+    newest = record.dataset_id if latest is None else latest.id
     if newest == record.dataset_id:
         return run_report_from_store(store, subject.id)
     frames = store.load_dataset(newest)
