@@ -30,6 +30,7 @@ from core.metrics import (
     performance_metrics,
     profit_factor,
     realised_pnl,
+    time_weighted_daily,
     total_return,
     win_rate,
 )
@@ -252,27 +253,32 @@ def simulate(
     bad data and ``ConfigError`` for a bad configuration.
     """
     cfg = _as_config(config if config is not None else StrategyConfig())
-    bars = prepare(prices, dividends)
-    p = params_row(cfg)
-    n = bars.close.shape[0]
-    rec = np.zeros((n, K.N_RECORD))
-    div_rec = np.zeros((len(bars.div_amount), K.N_DIV_RECORD))
-    # "Never booked" until the kernel books a dividend: one dated after the last bar is never reached by the kernel's
-    # loop, and a zero here would read as "booked on bar 0" (and give the benchmarks a dividend they never had).
-    div_rec[:, K.D_BAR] = -1.0
-    div_rec[:, K.D_PAID_BAR] = -1.0
-    K.run_one(
-        bars.close, bars.day, bars.in_session, bars.div_ex_day, bars.div_amount, bars.div_pay_day, p,
-        volatility_for(bars.close, p), bars.n_days, rec, div_rec,
-    )
+    return record_run(prices, cfg, prepare(prices, dividends))
+
+
+def record_run(
+    prices: pd.DataFrame, cfg: StrategyConfig, bars: BarArrays, transfers: np.ndarray = K.NO_TRANSFERS
+) -> SimulationResult:
+    """The recording path of :func:`simulate` on prepared bars; ``transfers`` (bars × ``core.kernel.N_TRANSFER``)
+    are a portfolio's transfers into this cell (docs/strategy.md §12.3), none by default.
+
+    With transfers the equity is the cell's value (money moved in included) and the daily series behind the
+    metrics is time-weighted: each day's return leaves out the value moved in that day.
+    """
+    arrays = record_arrays(cfg, bars, transfers)
+    rec, div_rec, p = arrays.rec, arrays.div_rec, arrays.params
     index = prices.index
     timeline = _timeline(index, bars, rec, cfg)
     trades = _trades(timeline)
     dividends_out = _dividends(bars, div_rec, index)
     equity = pd.Series(rec[:, K.R_VALUE], index=index, name="equity")
-    benchmarks = _benchmarks(bars, div_rec, p, index)
+    benchmarks = benchmark_values(bars, div_rec, p, index)
     tz = prices.attrs.get("timezone") or "America/New_York"
-    daily = daily_equity(equity, cfg.initial_capital, tz)
+    if transfers.shape[0]:
+        moved = pd.Series(transfers[:, K.T_VALUE], index=index)
+        daily = time_weighted_daily(equity, moved, cfg.initial_capital, tz)
+    else:
+        daily = daily_equity(equity, cfg.initial_capital, tz)
     metrics = _metrics(cfg, timeline, trades, dividends_out, daily, benchmarks)
     events = _events(index, rec, div_rec, bars, cfg, timeline["reason"].to_numpy())
     return SimulationResult(
@@ -286,6 +292,34 @@ def simulate(
         metrics=metrics,
         daily_equity=daily,
     )
+
+
+@dataclass(frozen=True)
+class RecordedArrays:
+    """The kernel's raw recording of one run: per-bar ``rec`` (``core.kernel.R_*`` columns), per-dividend
+    ``div_rec`` (``D_*``) and the parameter row it ran on."""
+
+    rec: np.ndarray
+    div_rec: np.ndarray
+    params: np.ndarray
+
+
+def record_arrays(cfg: StrategyConfig, bars: BarArrays, transfers: np.ndarray = K.NO_TRANSFERS) -> RecordedArrays:
+    """Run the kernel's recording path and return its arrays only (no frames, no reason texts): what a portfolio
+    re-runs after each transfer it decides (docs/strategy.md §12.4)."""
+    p = params_row(cfg)
+    n = bars.close.shape[0]
+    rec = np.zeros((n, K.N_RECORD))
+    div_rec = np.zeros((len(bars.div_amount), K.N_DIV_RECORD))
+    # "Never booked" until the kernel books a dividend: one dated after the last bar is never reached by the kernel's
+    # loop, and a zero here would read as "booked on bar 0" (and give the benchmarks a dividend they never had).
+    div_rec[:, K.D_BAR] = -1.0
+    div_rec[:, K.D_PAID_BAR] = -1.0
+    K.run_cell(
+        bars.close, bars.day, bars.in_session, bars.div_ex_day, bars.div_amount, bars.div_pay_day, p,
+        volatility_for(bars.close, p), bars.n_days, rec, div_rec, transfers,
+    )
+    return RecordedArrays(rec, div_rec, p)
 
 
 def _timeline(index: pd.DatetimeIndex, bars: BarArrays, rec: np.ndarray, cfg: StrategyConfig) -> pd.DataFrame:
@@ -385,7 +419,7 @@ def _dividends(bars: BarArrays, div_rec: np.ndarray, index: pd.DatetimeIndex) ->
     )
 
 
-def _benchmarks(bars: BarArrays, div_rec: np.ndarray, p: np.ndarray, index: pd.DatetimeIndex) -> pd.DataFrame:
+def benchmark_values(bars: BarArrays, div_rec: np.ndarray, p: np.ndarray, index: pd.DatetimeIndex) -> pd.DataFrame:
     """Buy-and-hold and static-mix equity; dividends count in value from the ex-date (receivable, then cash)."""
     n = bars.close.shape[0]
     per_share = np.zeros(n)
@@ -414,18 +448,63 @@ def _metrics(
     daily: pd.Series,
     benchmarks: pd.DataFrame,
 ) -> dict[str, float]:
-    m = performance_metrics(daily, cfg.initial_capital, cfg.risk_free_rate, cfg.periods_per_year)
-    traded = trades[trades["kind"] != "initial"]
-    n_days = len(daily) - 1
-    years = n_days / cfg.periods_per_year
-    action = tl["action"]
-    evaluated = tl["kind"].isin(["trigger", "rebalance"])
-    skipped = action == "SKIP"
-    pnl = realised_pnl(trades)
     pct = tl["asset_pct"].to_numpy()
     in_band = (pct >= cfg.guardrail_min - K.BAND_TOLERANCE) & (pct <= cfg.guardrail_max + K.BAND_TOLERANCE)
-    bh = total_return(float(benchmarks["buy_and_hold"].iloc[-1]), cfg.initial_capital)
-    mix = total_return(float(benchmarks["static_mix"].iloc[-1]), cfg.initial_capital)
+    return summary_metrics(
+        SummaryInputs(
+            daily=daily,
+            initial_capital=cfg.initial_capital,
+            risk_free_rate=cfg.risk_free_rate,
+            periods_per_year=cfg.periods_per_year,
+            bars=tl,
+            trades=trades,
+            realised=realised_pnl(trades),
+            dividends=divs,
+            mean_value=float(tl["value"].mean()),
+            in_band_share=float(in_band.mean()),
+            buy_hold_final=float(benchmarks["buy_and_hold"].iloc[-1]),
+            static_mix_final=float(benchmarks["static_mix"].iloc[-1]),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class SummaryInputs:
+    """What the metrics of docs/strategy.md §7 are computed from, for one account or a portfolio (§12.6).
+
+    ``bars`` has the timeline's ``action``, ``kind``, ``skip_reason`` and ``trimmed`` columns (a portfolio passes
+    every cell's bars); ``trades`` the trades (``kind``, ``side``, ``notional``, ``commission``); ``realised`` the
+    realised P&L of each sell; ``mean_value`` the mean account value over the bars; ``in_band_share`` the share of
+    bars inside the guardrails; ``buy_hold_final``/``static_mix_final`` the benchmarks' last values.
+    """
+
+    daily: pd.Series
+    initial_capital: float
+    risk_free_rate: float
+    periods_per_year: int
+    bars: pd.DataFrame
+    trades: pd.DataFrame
+    realised: pd.Series
+    dividends: pd.DataFrame
+    mean_value: float
+    in_band_share: float
+    buy_hold_final: float
+    static_mix_final: float
+
+
+def summary_metrics(x: SummaryInputs) -> dict[str, float]:
+    """Every metric of ``METRIC_NAMES`` (docs/strategy.md §7) from :class:`SummaryInputs`."""
+    m = performance_metrics(x.daily, x.initial_capital, x.risk_free_rate, x.periods_per_year)
+    trades = x.trades
+    traded = trades[trades["kind"] != "initial"]
+    n_days = len(x.daily) - 1
+    years = n_days / x.periods_per_year
+    action = x.bars["action"]
+    evaluated = x.bars["kind"].isin(["trigger", "rebalance"])
+    skipped = action == "SKIP"
+    divs = x.dividends
+    bh = total_return(x.buy_hold_final, x.initial_capital)
+    mix = total_return(x.static_mix_final, x.initial_capital)
     m.update(
         {
             "n_trades": float(len(traded)),
@@ -433,16 +512,16 @@ def _metrics(
             "n_sells": float((traded["side"] == "SELL").sum()),
             "n_rebalances": float((traded["kind"] == "rebalance").sum()),
             "total_commission": float(trades["commission"].sum()),
-            "turnover": float(traded["notional"].sum() / tl["value"].mean() / years),
+            "turnover": float(traded["notional"].sum() / x.mean_value / years),
             "dividends_gross": float(divs["gross"].sum()) if len(divs) else 0.0,
             "dividends_net": float(divs["net"].sum()) if len(divs) else 0.0,
             "withholding_tax": float(divs["withholding"].sum()) if len(divs) else 0.0,
-            "pct_time_in_band": float(in_band.mean()),
-            "n_skipped_min_notional": float((skipped & (tl["skip_reason"] == "below minimum")).sum()),
-            "n_trimmed": float((evaluated & tl["trimmed"]).sum()),
-            "n_blocked": float((skipped & (tl["skip_reason"] != "below minimum")).sum()),
-            "win_rate": win_rate(pnl),
-            "profit_factor": profit_factor(pnl),
+            "pct_time_in_band": x.in_band_share,
+            "n_skipped_min_notional": float((skipped & (x.bars["skip_reason"] == "below minimum")).sum()),
+            "n_trimmed": float((evaluated & x.bars["trimmed"]).sum()),
+            "n_blocked": float((skipped & (x.bars["skip_reason"] != "below minimum")).sum()),
+            "win_rate": win_rate(x.realised),
+            "profit_factor": profit_factor(x.realised),
             "buy_hold_return": bh,
             "static_mix_return": mix,
             "excess_return_vs_buy_hold": m["total_return"] - bh,

@@ -222,6 +222,14 @@ NAN = math.nan
 NO_PAY_DAY = 2**62  # sentinel: no receivable pending
 NO_BAR = -1.0  # per-dividend record: never booked / not paid yet
 
+# A portfolio transfer into a cell at one bar (docs/strategy.md §12.3), one row per bar of ``run_cell``'s ``transfers``.
+T_CASH = 0  # cash added (negative: taken out)
+T_SHARES = 1  # shares added (negative: sold by a re-allocation)
+T_VALUE = 2  # value moved in at the bar's close (negative: out); the daily return leaves it out
+T_FEE = 3  # commission of a re-allocation sale (already taken from T_CASH; counted in the cell's commission)
+N_TRANSFER = 4
+NO_TRANSFERS = np.zeros((0, N_TRANSFER))
+
 
 class OrderDecision(NamedTuple):
     """The outcome of one evaluation (docs/strategy.md §5.4–§5.9), as ``decide_order`` returns it.
@@ -1084,6 +1092,25 @@ def _longest_drawdown_days(dd, last_day):
     return dd.max_dd_days
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _apply_transfer(transfer, shares, cash, stats):
+    """A portfolio transfer into this cell before its bar is evaluated (docs/strategy.md §12.3): cash and shares
+    added (negative: taken out). Shares taken out leave with their part of the average cost basis, so the realised
+    P&L of later sells is unchanged by the transfer."""
+    shares_before = shares
+    shares += transfer[T_SHARES]
+    cash += transfer[T_CASH]
+    cost_basis = stats.cost_basis
+    if shares_before > 0.0 and shares < shares_before:
+        cost_basis *= shares / shares_before
+    stats = TradeStats(
+        stats.n_buys, stats.n_sells, stats.n_rebalances, stats.n_skipped_min, stats.n_trimmed, stats.n_blocked,
+        stats.n_wins, stats.n_losses, stats.traded_notional, stats.total_commission + transfer[T_FEE], cost_basis,
+        stats.gains, stats.losses,
+    )
+    return shares, cash, stats
+
+
 @njit(cache=True, error_model="numpy")
 def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, sigma, n_days, rec, div_rec):
     """Simulate one configuration over the whole path and return its metric vector (``METRIC_NAMES`` order).
@@ -1092,7 +1119,20 @@ def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, sigm
     bar) and is not read in fixed mode (pass an empty array). ``rec`` (bars × N_RECORD) and ``div_rec``
     (dividends × N_DIV_RECORD) are filled when they have rows; pass empty arrays to skip recording (the fast path).
     """
+    return run_cell(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, sigma, n_days, rec, div_rec,
+                    NO_TRANSFERS)
+
+
+@njit(cache=True, error_model="numpy")
+def run_cell(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, sigma, n_days, rec, div_rec, transfers):
+    """``run_one`` for a cell of a portfolio (docs/strategy.md §12): ``transfers`` (bars × N_TRANSFER, or no rows)
+    holds the cash and shares the portfolio moves into the cell at each bar, applied after the dividends and
+    before the evaluation. The daily returns are time-weighted: a day's return leaves out the value transferred
+    (``T_VALUE``), so the cell's metrics measure its own trading, not the money moved in or out.
+    """
     n = close.shape[0]
+    has_transfers = transfers.shape[0] > 0
+    day_transfer = 0.0
     m = div_ex_day.shape[0]
     record = rec.shape[0] > 0
     record_divs = div_rec.shape[0] > 0
@@ -1164,6 +1204,9 @@ def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, sigm
                 cash, receivable, n_pending, next_pay_day, bar_cash = _pay_dividends_due(
                     i, d, nd, cash, receivable, n_pending, pending_net, pending_pay, pending_open, div_rec, record_divs
                 )
+            if has_transfers:
+                shares, cash, stats = _apply_transfer(transfers[i], shares, cash, stats)
+                day_transfer += transfers[i, T_VALUE]
             if vol_scaled:  # §5.4a: this bar's triggers, from the closes before it
                 bar_sigma = sigma[i]
                 up, down = triggers_in_force(bar_sigma, p)
@@ -1196,7 +1239,8 @@ def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, sigm
                         anchor_eval, anchor, orders_today, bar_gross, bar_net, bar_wh, bar_cash, up, down, bar_sigma)
         # Close of a calendar date: extend the daily series and the drawdown bookkeeping.
         if i == n - 1 or day[i + 1] != d:
-            returns[n_ret] = value / prev_daily - 1.0
+            returns[n_ret] = (value - day_transfer) / prev_daily - 1.0
+            day_transfer = 0.0
             n_ret += 1
             prev_daily = value
             dd = _track_drawdown(value, d, dd)

@@ -32,6 +32,25 @@ def daily_equity(equity: pd.Series, initial_capital: float, timezone: str = DEFA
     return pd.concat([start, last])
 
 
+def time_weighted_daily(
+    equity: pd.Series, moved_in: pd.Series, initial_capital: float, timezone: str = DEFAULT_TIMEZONE
+) -> pd.Series:
+    """The daily series of :func:`daily_equity` for an account that money is moved into and out of
+    (docs/strategy.md §12.5): ``initial_capital`` compounded by each day's return ``(W_t − F_t) / W_{t−1} − 1``,
+    where ``F_t`` is the value moved in on that date (negative when moved out). Without transfers it equals
+    :func:`daily_equity`.
+    """
+    values = daily_equity(equity, initial_capital, timezone)
+    local = local_wall_clock(pd.DatetimeIndex(moved_in.index), timezone)
+    per_date = pd.Series(moved_in.to_numpy(dtype=float), index=local.normalize()).groupby(level=0).sum()
+    w = values.to_numpy()
+    f = np.zeros_like(w)
+    f[1:] = per_date.reindex(values.index[1:]).fillna(0.0).to_numpy()
+    growth = np.ones_like(w)
+    growth[1:] = (w[1:] - f[1:]) / w[:-1]
+    return pd.Series(float(initial_capital) * np.cumprod(growth), index=values.index)
+
+
 def simple_returns(values: np.ndarray | pd.Series) -> np.ndarray:
     """Simple returns ``W[t]/W[t-1] - 1`` of a value series."""
     w = np.asarray(values, dtype=float)

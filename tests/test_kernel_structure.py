@@ -112,8 +112,9 @@ def _function_lengths() -> dict[str, int]:
 
 def test_kernel_functions_stay_short():
     lengths = _function_lengths()
-    assert lengths["run_one"] <= 120, lengths["run_one"]
-    others = {name: n for name, n in lengths.items() if name != "run_one"}
+    # run_cell is the one bar loop (run_one is run_cell without portfolio transfers).
+    assert lengths["run_cell"] <= 130, lengths["run_cell"]
+    others = {name: n for name, n in lengths.items() if name != "run_cell"}
     assert max(others.values()) <= 80, others
 
 
