@@ -20,6 +20,7 @@ from storage.errors import (
     StoreSchemaError,
     StoreUnavailable,
 )
+from storage.portfolios import PORTFOLIO_SORT_KEYS, PortfolioRecord, StoredCell
 from storage.positions import (
     ORDER_STATUSES,
     POSITION_STATUSES,
@@ -74,6 +75,7 @@ __all__ = [
     "DELIVERY_STATUSES",
     "ENV_VAR",
     "ORDER_STATUSES",
+    "PORTFOLIO_SORT_KEYS",
     "POSITION_STATUSES",
     "RUN_SORT_KEYS",
     "SCHEDULE_ACTIVE",
@@ -99,6 +101,7 @@ __all__ = [
     "NameShortened",
     "NotFound",
     "OrderRecord",
+    "PortfolioRecord",
     "PositionHistory",
     "PositionRecord",
     "PositionRules",
@@ -115,6 +118,7 @@ __all__ = [
     "StoreReadOnly",
     "StoreSchemaError",
     "StoreUnavailable",
+    "StoredCell",
     "StudyRecord",
     "TrialInput",
     "TrialRecord",

@@ -378,6 +378,40 @@ class DeliveryRow(StoreModel, table=True):
     created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False, index=True))
 
 
+# -- portfolios of position cells (docs/strategy.md §12) ----------------------------------------------------------
+
+
+class PortfolioRow(StoreModel, table=True):
+    """A stored portfolio backtest: its rules and cells (each naming a stored dataset) and its metrics; the
+    timeline is recomputed by a re-run, like a run's."""
+
+    __tablename__ = "portfolios"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False, index=True))
+    notes: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    rules: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))  # JSON: PortfolioRules.to_dict()
+    cells: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))  # JSON: [{name, dataset_id, weight, config}]
+    engine_version: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False, index=True))
+    metrics: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    total_return: float | None = Field(default=None, sa_column=sa.Column(sa.Double(), nullable=True, index=True))
+    sharpe: float | None = Field(default=None, sa_column=sa.Column(sa.Double(), nullable=True, index=True))
+
+
+class PortfolioTradesRow(StoreModel, table=True):
+    __tablename__ = "portfolio_trades"
+
+    portfolio_id: int = Field(
+        sa_column=sa.Column(sa.Integer(), sa.ForeignKey("portfolios.id", ondelete="CASCADE"), primary_key=True)
+    )
+    n_rows: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
+    data: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
+
+
+portfolios = PortfolioRow.__table__
+portfolio_trades = PortfolioTradesRow.__table__
+
 schedules = ScheduleRow.__table__
 deliveries = DeliveryRow.__table__
 

@@ -40,6 +40,7 @@ from storage.datasets import DatasetsMixin
 from storage.errors import StoreError, StoreSchemaError
 from storage.migrate import alembic_config, current_revision, head_revision, missing_tables, upgrade
 from storage.models import audit_log
+from storage.portfolios import PortfoliosMixin
 from storage.presets import PresetsMixin
 from storage.runs import RunsMixin
 from storage.schedules import SchedulesMixin
@@ -47,7 +48,7 @@ from storage.studies import StudiesMixin
 from storage.values import AuditEntry, FrozenMap
 
 
-class Store(DatasetsMixin, RunsMixin, StudiesMixin, PresetsMixin, SchedulesMixin):
+class Store(DatasetsMixin, RunsMixin, StudiesMixin, PresetsMixin, SchedulesMixin, PortfoliosMixin):
     """Repository over one database (SQLite file or PostgreSQL).
 
     ``Store(url=None, *, actor=None, migrate=True, read_only=None)``: ``url`` defaults to
