@@ -18,9 +18,9 @@ from api.app import StoreDep
 from api.problems import ConfigProblem, Problem
 from api.responses_positions import EvaluateOut, FillResultOut, PositionList, PositionOut
 from api.schemas import EvaluateRequest, FillRequest, PositionCreate, PositionStatusRequest, to_config
-from core.advisor import evaluate
 from core.errors import ConfigError
 from core.json_values import plain
+from usecases.alerts import advise
 from usecases.ledger import ledger
 from usecases.store import POSITION_STATUSES, FillResult, PositionRecord
 
@@ -97,7 +97,7 @@ def evaluate_position(position_id: int, body: EvaluateRequest, store: StoreDep) 
     the next trigger prices and the prices at which the guardrails bind. Changes nothing."""
     position = ledger(store).get(position_id)
     at = local_time(body.at)
-    decision = evaluate(position.state, body.price, position.config, at, timezone=position.timezone)
+    decision = advise(store, position, body.price, at)
     return {"position_id": position_id, "decision": plain(decision), "state": plain(position.state)}
 
 

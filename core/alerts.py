@@ -21,7 +21,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from core.advisor import evaluate
+from core.advisor import History, evaluate
 from core.bars import DEFAULT_TIMEZONE
 from core.config import StrategyConfig
 from core.position_state import Decision, PositionState
@@ -112,11 +112,12 @@ def position_alert(
     source: str = "typed",
     settings: AlertSettings | None = None,
     timezone: str = DEFAULT_TIMEZONE,
+    history: History | None = None,
 ) -> PositionAlert:
     """The alert of a position in ``state`` at ``price`` taken at ``price_at`` (exchange-local, naive), judged at
-    ``now`` (same clock)."""
+    ``now`` (same clock). ``history`` is the advisor's: the closes before the price (vol_scaled triggers)."""
     settings = settings or AlertSettings()
-    decision: Decision = evaluate(state, price, config, pd.Timestamp(price_at), timezone=timezone)
+    decision: Decision = evaluate(state, price, config, pd.Timestamp(price_at), timezone=timezone, history=history)
     taken = pd.Timestamp(price_at)
     if taken == taken.normalize():
         taken += CLOSE_TIME

@@ -17,9 +17,11 @@ from datetime import datetime
 
 import pandas as pd
 
+from core.advisor import evaluate
 from core.alerts import AlertSettings, PositionAlert, position_alert
 from core.data import fetch_yahoo
 from core.errors import DataError
+from core.position_state import Decision
 from storage import DatasetInfo, PositionRecord, Store, StoreReadOnly
 from usecases.ledger import ledger
 
@@ -58,6 +60,34 @@ def stored_quote(store: Store, ticker: str) -> Quote | None:
         return None
     return Quote(float(prices["close"].iloc[-1]), _taken_at(pd.Timestamp(prices.index[-1])),
                  f"stored dataset #{info.id} {info.name}")
+
+
+def price_history(store: Store, ticker: str, before: datetime) -> pd.Series | None:
+    """The closes of ``ticker``'s newest stored dataset strictly before ``before`` (exchange-local, naive), oldest
+    first: what a vol_scaled position's triggers are scaled by (docs/strategy.md §5.4a). None without a dataset."""
+    info = newest_dataset(store, ticker)
+    if info is None:
+        return None
+    closes = store.load_dataset(info.id).prices["close"]
+    index = pd.DatetimeIndex(closes.index)
+    if index.tz is not None:
+        index = index.tz_convert(info.timezone or "America/New_York").tz_localize(None)
+    return closes[index < pd.Timestamp(before)]
+
+
+def history_for(store: Store, position: PositionRecord, at: datetime) -> pd.Series | None:
+    """The price history the advisor needs for ``position`` at ``at``: the stored closes before it in vol_scaled
+    mode (so the triggers in force are the simulator's), nothing in fixed mode (where no history is read)."""
+    if position.config.threshold_mode != "vol_scaled":
+        return None
+    return price_history(store, position.ticker, at)
+
+
+def advise(store: Store, position: PositionRecord, price: float, at: datetime) -> Decision:
+    """What the strategy does for a held ``position`` at ``price`` taken at ``at`` (``core.advisor.evaluate``,
+    with the stored price history when its triggers are volatility-scaled)."""
+    return evaluate(position.state, price, position.config, pd.Timestamp(at), timezone=position.timezone,
+                    history=history_for(store, position, at))
 
 
 def yahoo_quote(ticker: str, now: datetime, **fetch_options: object) -> Quote:
@@ -104,7 +134,7 @@ def watch(
         at_now = now or local_now(position.timezone)
         alerts.append(position_alert(position.id, position.ticker, position.state, position.config, quote.price,
                                      quote.at, now=at_now, source=quote.source, settings=settings,
-                                     timezone=position.timezone))
+                                     timezone=position.timezone, history=history_for(store, position, quote.at)))
     return Watch(alerts, unpriced)
 
 

@@ -27,9 +27,10 @@ from app.data import load_sample_data, samples
 from app.store_access import open_store_or_report
 from app.watch_list import watch_list_fragment, watch_settings_inputs
 from app.widgets import flash, render_problem, show_flash
-from core.advisor import Decision, evaluate
+from core import kernel as K
+from core.advisor import Decision
 from core.position_history import history_csv, history_excel
-from usecases.alerts import Quote
+from usecases.alerts import Quote, advise
 from usecases.ledger import ledger, local_now
 from usecases.store import POSITION_STATUSES, PositionRecord, Store, StoreError
 
@@ -50,11 +51,18 @@ class PriceQuote:
 # -- pure helpers (tested without Streamlit) --------------------------------------------------------------------
 
 
-def position_metrics(position: PositionRecord, price: float) -> dict[str, float]:
-    """Value, stock share and the distance from ``price`` to each trigger (positive: the price must rise)."""
+def position_metrics(position: PositionRecord, price: float, decision: Decision | None = None) -> dict[str, float]:
+    """Value, stock share and the distance from ``price`` to each trigger (positive: the price must rise).
+
+    The trigger prices are the advisor's (``decision``: the triggers in force, volatility-scaled where configured)
+    or, without one, the kernel's rule on the configuration's own triggers.
+    """
     state, cfg = position.state, position.config
     value = state.value(price)
-    sell, buy = state.anchor * (1 + cfg.trigger_up), state.anchor * (1 - cfg.trigger_down)
+    if decision is not None:
+        sell, buy = decision.sell_trigger_price, decision.buy_trigger_price
+    else:
+        sell, buy = K.trigger_prices(state.anchor, cfg.trigger_up, cfg.trigger_down)
     return {
         "value": value,
         "stock_share": state.shares * price / value if value > 0 else math.nan,
@@ -260,7 +268,8 @@ def position_card(store: Store, position: PositionRecord) -> None:
 
         quote = price_section(store, position)
         price = quote.price if quote is not None else state.anchor
-        m = position_metrics(position, price)
+        decision = advise(store, position, quote.price, quote.at) if quote is not None else None
+        m = position_metrics(position, price, decision)
         cols = st.columns(4)
         cols[0].metric("Current price", _money(price), help=quote.source if quote else "no price yet: the anchor")
         cols[1].metric("Anchor", _money(state.anchor))
@@ -272,10 +281,7 @@ def position_card(store: Store, position: PositionRecord) -> None:
         cols[2].metric("Dividend receivable", _money(state.receivable))
         cols[3].metric("Orders today", f"{state.orders_today}", help=f"on {state.day}" if state.day else None)
 
-        decision = None
-        if quote is not None:
-            decision = evaluate(state, quote.price, position.config, pd.Timestamp(quote.at),
-                                timezone=position.timezone)
+        if decision is not None:
             advice_section(store, position, decision)
         orders_section(store, position, open_orders)
         fill_section(store, position, decision, open_orders)
