@@ -108,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_delivery,
         routes_health,
         routes_optimization,
+        routes_portfolios,
         routes_position_flows,
         routes_positions,
         routes_runs,
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     for module in (routes_optimization, routes_backtests, routes_datasets, routes_runs, routes_studies,
-                   routes_positions, routes_position_flows, routes_delivery, routes_alerts, routes_health):
+                   routes_positions, routes_position_flows, routes_delivery, routes_alerts, routes_health,
+                   routes_portfolios):
         app.include_router(module.router)
     return app

@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, creat
 from core.bars import DEFAULT_TIMEZONE
 from core.config import StrategyConfig
 from core.config_registry import CONFIG_FIELDS, ConfigField
+from core.portfolio.rules import PORTFOLIO_FIELDS
 from usecases.store import POSITION_STATUSES
 
 StrictFloat = Annotated[float, Strict()]  # accepts JSON numbers (integers too), never "0.03" or true
@@ -45,18 +46,50 @@ def _field_info(field: ConfigField) -> Any:
     return Field(field.default, title=field.label, description=field.help, json_schema_extra=extra)
 
 
-def build_config_model() -> type[BaseModel]:
-    """A pydantic model with one field per :data:`CONFIG_FIELDS` entry (unknown keys are refused)."""
-    fields: dict[str, Any] = {f.name: (_annotation(f), _field_info(f)) for f in CONFIG_FIELDS}
+def build_config_model(
+    fields: tuple[ConfigField, ...] = CONFIG_FIELDS,
+    name: str = "StrategyConfigModel",
+    doc: str = "A strategy configuration; every field optional (the registry's default). Rates are fractions.",
+) -> type[BaseModel]:
+    """A pydantic model with one field per registry entry (:data:`CONFIG_FIELDS` by default; unknown keys are
+    refused)."""
     return create_model(  # type: ignore[call-overload, no-any-return]
-        "StrategyConfigModel",
+        name,
         __config__=ConfigDict(extra="forbid"),
-        __doc__="A strategy configuration; every field optional (the registry's default). Rates are fractions.",
-        **fields,
+        __doc__=doc,
+        **{f.name: (_annotation(f), _field_info(f)) for f in fields},
     )
 
 
 ConfigModel = build_config_model()
+PortfolioRulesModel = build_config_model(
+    PORTFOLIO_FIELDS, "PortfolioRulesModel",
+    "A portfolio's own rules (docs/strategy.md §12); every field optional (the registry's default).",
+)
+
+
+class PortfolioCellIn(BaseModel):
+    """One cell of a portfolio: a stored dataset, its weight and its configuration."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field("", max_length=200, description="the cell's name (default: the dataset's symbol)")
+    dataset_id: StrictInt = Field(..., description="a stored dataset's id (GET /v1/datasets)")
+    weight: StrictFloat = Field(..., description="the cell's share of the portfolio capital, a fraction in (0, 1]")
+    config: ConfigModel | None = None  # type: ignore[valid-type]
+
+
+class PortfolioRequest(BaseModel):
+    """``POST /v1/portfolios``: backtest a portfolio of cells (and store it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rules: PortfolioRulesModel | None = None  # type: ignore[valid-type]
+    cells: list[PortfolioCellIn] = Field(..., min_length=1, max_length=50)
+    save: bool = Field(False, description="store the portfolio; the response gives its id")
+    name: str = Field("", max_length=200)
+    notes: str = ""
+    include_equity: bool = Field(False, description="add the daily equity and benchmarks")
 
 
 def to_config(model: BaseModel | None) -> StrategyConfig:

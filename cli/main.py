@@ -51,7 +51,7 @@ OUTPUT_FILES: tuple[str, ...] = ("trades.csv", "timeline.csv", "metrics.csv", "m
 # Further commands live in their own modules; each exposes ``register(subparsers)``, which adds its subparser and
 # sets ``handler=fn(args, stdout, stderr) -> int``. Add a module here to add a command.
 COMMAND_MODULES: tuple[str, ...] = ("cli.runs", "cli.optimize", "cli.report", "cli.delivery", "cli.alerts",
-                                     "cli.operations")
+                                     "cli.operations", "cli.portfolio")
 
 
 class CliError(Exception):
@@ -200,7 +200,7 @@ def _percent_hint(name: str, text: str) -> str:
     )
 
 
-def parse_value(name: str, text: str) -> Any:
+def parse_value(name: str, text: str, kinds: Mapping[str, str] = FIELD_KINDS) -> Any:
     """Parse one ``--set`` value by the field's kind (``core.config.FIELD_KINDS``).
 
     float and int fields take plain numbers (``1e-4`` and ``10_000`` work; a percent sign is refused with the
@@ -210,7 +210,7 @@ def parse_value(name: str, text: str) -> Any:
     Raises:
         CliError: when the text is not a value of the field's kind.
     """
-    kind = FIELD_KINDS[name]
+    kind = kinds[name]
     raw = text.strip()
     if "%" in raw:
         raise CliError(_percent_hint(name, raw))
@@ -236,8 +236,13 @@ def parse_value(name: str, text: str) -> Any:
     return number
 
 
-def parse_settings(items: Sequence[str]) -> dict[str, Any]:
+def parse_settings(
+    items: Sequence[str], kinds: Mapping[str, str] = FIELD_KINDS, option: str = "--set"
+) -> dict[str, Any]:
     """Turn ``["trigger_up=0.04", ...]`` into ``{"trigger_up": 0.04, ...}``; a later value for a field wins.
+
+    ``kinds`` maps the accepted fields to their kinds (the configuration's by default; the portfolio rules' for
+    ``--rule``); ``option`` names the flag in messages.
 
     Raises:
         CliError: for a missing ``=``, an unknown field (with close matches suggested) or a malformed value.
@@ -247,12 +252,12 @@ def parse_settings(items: Sequence[str]) -> dict[str, Any]:
         name, sep, text = item.partition("=")
         name = name.strip().lower().replace("-", "_")
         if not sep or not name:
-            raise CliError(f"--set expects FIELD=VALUE, got {item!r}")
-        if name not in FIELD_KINDS:
-            close = difflib.get_close_matches(name, FIELD_KINDS, n=3, cutoff=0.6)
-            hint = f"did you mean {' or '.join(close)}?" if close else f"fields: {', '.join(FIELD_KINDS)}"
+            raise CliError(f"{option} expects FIELD=VALUE, got {item!r}")
+        if name not in kinds:
+            close = difflib.get_close_matches(name, kinds, n=3, cutoff=0.6)
+            hint = f"did you mean {' or '.join(close)}?" if close else f"fields: {', '.join(kinds)}"
             raise CliError(f"unknown setting {name!r}; {hint}")
-        changes[name] = parse_value(name, text)
+        changes[name] = parse_value(name, text, kinds)
     return changes
 
 

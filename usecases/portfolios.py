@@ -143,3 +143,11 @@ def cells_from_datasets(store: Store, dataset_ids: Sequence[int], config: Strate
             name = f"{name} #{dataset_id}"
         cells.append(StoredCell(name, dataset_id, float(weights[n]) if weights is not None else share, config))
     return tuple(cells)
+
+
+def sample_datasets(store: Store, names: Sequence[str]) -> list[int]:
+    """The store's datasets of bundled histories (``core.data.samples``), saved first where missing: saving the
+    same bars under the same name again returns the existing id, so this is idempotent."""
+    from core.data.samples import load_sample
+
+    return [store.save_dataset(load_sample(name)) for name in names]
