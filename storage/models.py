@@ -247,7 +247,8 @@ class PositionFillRow(StoreModel, table=True):
 
 class PositionDividendRow(StoreModel, table=True):
     __tablename__ = "position_dividends"
-    __table_args__ = (sa.UniqueConstraint("position_id", "ex_date"),)
+    # A regular and a special dividend may share an ex-date; the same dividend booked twice may not.
+    __table_args__ = (sa.UniqueConstraint("position_id", "ex_date", "amount_per_share"),)
 
     id: int | None = Field(default=None, primary_key=True)
     position_id: int = Field(sa_column=_fk("positions"))

@@ -594,8 +594,11 @@ class PositionsAPI:
             config = StrategyConfig.from_dict(codec.loads(row.config))
             pay = self._rules.pay_date(ex, None if pay_date is None else pd.Timestamp(pay_date).date(), config)
             if conn.execute(sa.select(position_dividends.c.id).where(
-                    position_dividends.c.position_id == position_id, position_dividends.c.ex_date == ex)).first():
-                raise ConflictError(f"a dividend with ex-date {ex} is already booked for position {position_id}")
+                    position_dividends.c.position_id == position_id, position_dividends.c.ex_date == ex,
+                    position_dividends.c.amount_per_share == amount)).first():
+                raise ConflictError(f"a dividend of {money_text(amount)}/sh with ex-date {ex} is already booked for "
+                                    f"position {position_id}; a second dividend on that date (a special one) has "
+                                    "another amount")
             state = _state(row)
             if amount >= state.anchor:
                 raise ValueError(f"a dividend of {money_text(amount)}/sh would push the anchor "

@@ -50,7 +50,7 @@ from core import StrategyConfig, simulate
 from core.advisor import PositionState, evaluate
 from core.data import load_sample, normalise_dividends, select_period
 from core.engine import SimulationResult
-from storage import ConflictError, PositionsAPI, Store
+from storage import PositionsAPI, Store
 from storage.database import dispose_engine
 from usecases.ledger import ledger
 
@@ -522,10 +522,8 @@ def test_receivable_residue_while_a_zero_net_dividend_is_open(book: PositionsAPI
     replay_and_compare(book, prices, cfg, dividends)
 
 
-@pytest.mark.xfail(strict=True, raises=ConflictError, reason=(
-    "two dividends with one ex-date (a regular and a special one): simulate books both on the ex-date bar "
-    "(docs/strategy.md §2 keeps equal ex-dates in input order), the ledger's PositionsAPI.book_dividend refuses "
-    "the second ('a dividend with ex-date … is already booked'), so its receivable and anchor cannot follow"))
+# A regular and a special dividend with one ex-date: simulate books both on the ex-date bar in input order
+# (docs/strategy.md §2); the ledger books both too (its key is ex-date and amount) and follows bar for bar.
 def test_two_dividends_on_one_ex_date(book: PositionsAPI) -> None:
     prices, _ = random_daily(31, n=40)
     ex = prices.index[10]
