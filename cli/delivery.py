@@ -20,7 +20,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from cli.main import EXIT_OK, CliError
+from cli.main import EXIT_OK, CliError, record_id
 
 EXIT_NOT_SENT = 1
 
@@ -54,9 +54,9 @@ def _subject(args: argparse.Namespace) -> Any:
 
 def _subject_arguments(p: argparse.ArgumentParser) -> None:
     what = p.add_argument_group("what to send (one of)")
-    what.add_argument("--run", type=_positive_int, metavar="ID", help="a saved run")
-    what.add_argument("--study", type=_positive_int, metavar="ID", help="an optimisation study")
-    what.add_argument("--position", type=_positive_int, metavar="ID", help="a held position (xlsx or csv)")
+    what.add_argument("--run", type=record_id, metavar="ID", help="a saved run")
+    what.add_argument("--study", type=record_id, metavar="ID", help="an optimisation study")
+    what.add_argument("--position", type=record_id, metavar="ID", help="a held position (xlsx or csv)")
     what.add_argument("--alerts", action="store_true", help="the watch list of every held position (csv or json)")
     p.add_argument("--format", choices=("xlsx", "pdf", "csv", "json", "png", "svg"),
                    help="file format (default pdf; xlsx for a position, csv for the alerts)")
@@ -68,16 +68,6 @@ def _subject_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chart", help="which chart of a run as PNG/SVG")
     p.add_argument("--to", dest="destinations", action="append", required=True, metavar="DEST",
                    help="mailto:address or a storage URL (s3://bucket/folder/, file:///path/); repeat for several")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number from 1, got {value}")
-    return value
 
 
 def _report(records: Sequence[Any], stdout: TextIO) -> int:
@@ -222,13 +212,13 @@ def register(subparsers: Any) -> None:
     add.set_defaults(handler=add_schedule)
     actions.add_parser("list", help="every schedule with its next slot").set_defaults(handler=list_schedules)
     hist = actions.add_parser("history", help="the deliveries, newest first")
-    hist.add_argument("schedule_id", nargs="?", type=_positive_int, metavar="ID")
+    hist.add_argument("schedule_id", nargs="?", type=record_id, metavar="ID")
     hist.add_argument("--limit", type=int, default=50, help="at most N deliveries, 0 for all (50)")
     hist.set_defaults(handler=history)
     for action, text in (("pause", "stop sending"), ("resume", "send again from the next slot"),
                          ("run", "send now to the schedule's destinations"), ("delete", "delete the schedule")):
         a = actions.add_parser(action, help=text)
-        a.add_argument("schedule_id", type=_positive_int, metavar="ID")
+        a.add_argument("schedule_id", type=record_id, metavar="ID")
         a.set_defaults(handler=change_status)
 
     run = subparsers.add_parser("scheduler", help="the scheduler process: send scheduled reports at their slots")

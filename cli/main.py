@@ -76,6 +76,18 @@ def database_argument(value: str) -> str:
     return value
 
 
+def record_id(text: str) -> int:
+    """An argparse ``type`` for the id of a stored record (run, dataset, study, position, portfolio): a whole
+    number from 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an id (a whole number from 1), got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"ids start at 1, got {value}")
+    return value
+
+
 def render_metrics_table(table: pd.DataFrame) -> str:
     """The metrics table as aligned plain text, grouped by topic; empty benchmark cells stay blank."""
     label_width = max(len(metric_info(n).label) for n in table.index) + 2

@@ -27,8 +27,8 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from cli.main import EXIT_OK, CliError, parse_settings, render_metrics_table
-from cli.runs import _run_id, config_changes, open_store, render_table
+from cli.main import EXIT_OK, CliError, parse_settings, record_id, render_metrics_table
+from cli.runs import config_changes, open_store, render_table
 from core.config import StrategyConfig
 from core.metric_table import format_metric
 from core.portfolio.rules import PORTFOLIO_FIELDS
@@ -44,7 +44,7 @@ def register(subparsers: Any) -> None:
     actions = portfolio.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     run = actions.add_parser("run", help="backtest a portfolio and print its metrics (and --save it)")
-    run.add_argument("--dataset", dest="datasets", type=_run_id, action="append", default=[], metavar="ID",
+    run.add_argument("--dataset", dest="datasets", type=record_id, action="append", default=[], metavar="ID",
                      help="a stored dataset as a cell; repeat for each cell")
     run.add_argument("--sample", dest="samples", action="append", default=[], metavar="NAME",
                      help="a bundled history (GOOG, MSFT, SP500, INTC, MMM, COST) as a cell; repeat for each cell")
@@ -69,10 +69,10 @@ def register(subparsers: Any) -> None:
         ("delete", "delete a stored portfolio and its trades (the datasets stay)", delete_portfolio),
     ):
         p = actions.add_parser(action, help=help_text)
-        p.add_argument("portfolio_id", type=_run_id, metavar="ID")
+        p.add_argument("portfolio_id", type=record_id, metavar="ID")
         p.set_defaults(handler=handler)
     export = actions.add_parser("export", help="a stored portfolio as a workbook, PDF, CSV of trades or JSON")
-    export.add_argument("portfolio_id", type=_run_id, metavar="ID")
+    export.add_argument("portfolio_id", type=record_id, metavar="ID")
     export.add_argument("--format", choices=EXPORT_FORMATS, default="xlsx")
     export.add_argument("--out", type=Path, metavar="FILE", help="where to write (default: the report's own name)")
     export.set_defaults(handler=export_portfolio)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import pandas as pd
 
-from cli.main import EXIT_OK, CliError, render_metrics_table
+from cli.main import EXIT_OK, CliError, record_id, render_metrics_table
 from core.config import StrategyConfig
 from core.metric_table import format_metric
 from usecases.runs import verify_run
@@ -101,16 +101,6 @@ def save_backtest(
 # --- argument parsing ----------------------------------------------------------------------------------------------
 
 
-def _run_id(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a run id (a whole number), got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"run ids start at 1, got {value}")
-    return value
-
-
 def _limit(text: str) -> int:
     try:
         value = int(text)
@@ -162,7 +152,7 @@ def register(subparsers: Any) -> None:
         help=f"sort key, '-' in front for descending: {', '.join(SORT_KEYS_HELP)} (default -created_at)",
     )
     lst.add_argument("--tag", metavar="TAG", help="only runs with this tag")
-    lst.add_argument("--dataset", metavar="ID", type=_run_id, help="only runs on this dataset id")
+    lst.add_argument("--dataset", metavar="ID", type=record_id, help="only runs on this dataset id")
     lst.add_argument("--name", metavar="TEXT", help="only runs whose name contains TEXT (any case)")
     lst.add_argument(
         "--limit", metavar="N", type=_limit, default=DEFAULT_LIMIT, help=f"at most N runs, 0 for all ({DEFAULT_LIMIT})"
@@ -170,7 +160,7 @@ def register(subparsers: Any) -> None:
     lst.set_defaults(handler=list_runs)
 
     show = actions.add_parser("show", help="one run: dataset, settings, tags, notes and every stored metric")
-    show.add_argument("run_id", metavar="ID", type=_run_id)
+    show.add_argument("run_id", metavar="ID", type=record_id)
     show.set_defaults(handler=show_run)
 
     rerun = actions.add_parser(
@@ -181,11 +171,11 @@ def register(subparsers: Any) -> None:
             f"with the stored ones. Exit 0 if identical, {EXIT_NOT_REPRODUCED} if they differ, 2 on a store error."
         ),
     )
-    rerun.add_argument("run_id", metavar="ID", type=_run_id)
+    rerun.add_argument("run_id", metavar="ID", type=record_id)
     rerun.set_defaults(handler=rerun_run)
 
     delete = actions.add_parser("delete", help="delete a saved run and its trades (its dataset stays)")
-    delete.add_argument("run_id", metavar="ID", type=_run_id)
+    delete.add_argument("run_id", metavar="ID", type=record_id)
     delete.set_defaults(handler=delete_run)
 
 
