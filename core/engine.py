@@ -448,8 +448,7 @@ def _metrics(
     daily: pd.Series,
     benchmarks: pd.DataFrame,
 ) -> dict[str, float]:
-    pct = tl["asset_pct"].to_numpy()
-    in_band = (pct >= cfg.guardrail_min - K.BAND_TOLERANCE) & (pct <= cfg.guardrail_max + K.BAND_TOLERANCE)
+    in_band = inside_guardrails(tl["asset_pct"].to_numpy(), cfg)
     return summary_metrics(
         SummaryInputs(
             daily=daily,
@@ -466,6 +465,12 @@ def _metrics(
             static_mix_final=float(benchmarks["static_mix"].iloc[-1]),
         )
     )
+
+
+def inside_guardrails(asset_pct: np.ndarray, cfg: StrategyConfig) -> np.ndarray:
+    """Whether each stock share is inside ``[guardrail_min, guardrail_max]`` within the kernel's ``BAND_TOLERANCE``
+    (``core.kernel.in_band``, vectorised), for the time-in-band metric."""
+    return (asset_pct >= cfg.guardrail_min - K.BAND_TOLERANCE) & (asset_pct <= cfg.guardrail_max + K.BAND_TOLERANCE)
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,9 @@ import pandas as pd
 from core import ENGINE_VERSION, StrategyConfig
 from core.errors import ConfigError
 from core.portfolio import PortfolioCell, PortfolioResult, PortfolioRules, simulate_portfolio
-from storage import FrozenMap, PortfolioRecord, Store, StoredCell, StoreReadOnly
+from storage import PortfolioRecord, Store, StoredCell, StoreReadOnly
 from usecases.alerts import newest_dataset
+from usecases.runs import metric_differences
 
 
 @dataclass(frozen=True)
@@ -110,11 +111,7 @@ def verify_portfolio(store: Store, portfolio_id: int) -> PortfolioRerunCheck:
     record = store.get_portfolio(portfolio_id)
     stored_trades = store.get_portfolio_trades(portfolio_id)
     result = rerun_portfolio(store, portfolio_id)
-    differences = [
-        f"metric {key}: stored {record.metrics.get(key)!r}, recomputed {value!r}"
-        for key, value in FrozenMap(result.metrics).items()
-        if FrozenMap({key: value}) != FrozenMap({key: record.metrics.get(key)})
-    ]
+    differences = metric_differences(record.metrics, result.metrics)
     if not _same(stored_trades, result.trades):
         differences.append("trades differ")
     return PortfolioRerunCheck(portfolio_id, not differences, tuple(differences))

@@ -7,7 +7,9 @@ rest); the timeline is recomputed here from the stored dataset and configuration
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -46,12 +48,7 @@ def verify_run(store: Store, run_id: int) -> RerunCheck:
     record = store.get_run(run_id)
     stored_trades = store.get_run_trades(run_id)
     result = rerun(store, run_id)
-    differences = [
-        f"metric {key}: stored {record.metrics.get(key)!r}, recomputed {value!r}"
-        for key, value in FrozenMap(result.metrics).items()
-        if FrozenMap({key: value}) != FrozenMap({key: record.metrics.get(key)})
-    ]
-    differences += [f"metric {key}: stored but not recomputed" for key in record.metrics if key not in result.metrics]
+    differences = metric_differences(record.metrics, result.metrics)
     if not _same_frame(stored_trades, result.trades):
         differences.append("trades differ")
     return RerunCheck(
@@ -61,6 +58,17 @@ def verify_run(store: Store, run_id: int) -> RerunCheck:
         stored_engine_version=record.engine_version,
         current_engine_version=ENGINE_VERSION,
     )
+
+
+def metric_differences(stored: Mapping[str, Any], recomputed: Mapping[str, float]) -> list[str]:
+    """Each metric whose recomputed value is not bit for bit the stored one (NaN equals NaN), and each stored metric
+    that was not recomputed."""
+    out = [
+        f"metric {key}: stored {stored.get(key)!r}, recomputed {value!r}"
+        for key, value in FrozenMap(recomputed).items()
+        if FrozenMap({key: value}) != FrozenMap({key: stored.get(key)})
+    ]
+    return out + [f"metric {key}: stored but not recomputed" for key in stored if key not in recomputed]
 
 
 def _same_frame(a: pd.DataFrame, b: pd.DataFrame) -> bool:

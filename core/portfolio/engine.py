@@ -21,6 +21,7 @@ from core.engine import (
     SimulationResult,
     SummaryInputs,
     benchmark_values,
+    inside_guardrails,
     params_row,
     prepare,
     record_arrays,
@@ -538,8 +539,7 @@ def _all_in_band(state: list[_Cell], n: int) -> np.ndarray:
     ok = np.ones(n, dtype=bool)
     pct = _carried(state, n, K.R_ASSET_PCT)
     for k, c in enumerate(state):
-        cfg = c.config
-        ok &= (pct[k] >= cfg.guardrail_min - K.BAND_TOLERANCE) & (pct[k] <= cfg.guardrail_max + K.BAND_TOLERANCE)
+        ok &= inside_guardrails(pct[k], c.config)
     return ok
 
 
