@@ -4,7 +4,9 @@
 * SQLite: WAL journal, ``busy_timeout`` 30 s, foreign keys on, ``synchronous=FULL``; write transactions start with
   ``BEGIN IMMEDIATE`` so two writers queue on the lock instead of failing when one upgrades a read lock.
 * Every unit of work runs in its own short transaction (:func:`run_transaction`) and is retried with exponential
-  backoff and jitter on a transient lock, deadlock, serialisation failure or dropped connection.
+  backoff and jitter on a transient failure (:func:`is_transient`: a lock, deadlock or serialisation failure, a
+  refused, reset or dropped connection, a failed DNS look-up, a server shutting down or starting up) for a budget
+  of ``$VBL_DB_RETRY_BUDGET_S`` seconds (:func:`retry_budget_s`, default 60), so a PostgreSQL restart is waited out.
 * Driver errors become :mod:`storage.errors` with a message that says what to do.
 * Read-only databases (:func:`read_only_url`): a SQLite file on a read-only medium, a ``file:`` URI with
   ``mode=ro`` or ``immutable=1``, or a store opened with ``read_only=True`` is read through a read-only
@@ -42,7 +44,13 @@ T = TypeVar("T")
 
 ENV_VAR = "VBL_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_S = 30.0
-RETRY_BUDGET_S = 60.0
+# How long a transaction keeps retrying transient failures. A PostgreSQL restart (fast stop, start, crash recovery)
+# takes a few seconds to a minute; the budget is what a writer may wait before it gives up with StoreUnavailable.
+RETRY_BUDGET_VAR = "VBL_DB_RETRY_BUDGET_S"
+DEFAULT_RETRY_BUDGET_S = 60.0
+MAX_RETRY_BUDGET_S = 3600.0
+FIRST_RETRY_DELAY_S = 0.01  # doubled after every failed attempt, up to MAX_RETRY_DELAY_S
+MAX_RETRY_DELAY_S = 1.0  # a restarted server is noticed within about a second
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
 _engines: dict[str, tuple[int, Engine]] = {}
@@ -51,6 +59,29 @@ _inherited: list[Engine] = []
 _reached: set[URL] = set()  # PostgreSQL URLs this process has connected to at least once
 _SQLITE_READ_ONLY_FLAGS = {"mode": "ro", "immutable": "1"}  # either one in a file: URI opens the file read-only
 _PG_READ_ONLY_OPTION = "-c default_transaction_read_only=on"  # the server refuses writes in every transaction
+
+
+def retry_budget_s() -> float:
+    """Seconds a transaction keeps retrying transient failures: ``$VBL_DB_RETRY_BUDGET_S``, default 60, between 0
+    (never retry) and 3600. Read at every transaction (not once per engine), so the settings in force are the
+    environment's now.
+
+    Raises:
+        StoreUnavailable: the variable is not a number of seconds in that range (the message says what to set).
+    """
+    raw = os.environ.get(RETRY_BUDGET_VAR, "").strip()
+    if not raw:
+        return DEFAULT_RETRY_BUDGET_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value <= MAX_RETRY_BUDGET_S:  # also refuses NaN
+        raise StoreUnavailable(
+            f"{RETRY_BUDGET_VAR}={raw!r} is not a retry budget: set it to a number of seconds between 0 and "
+            f"{MAX_RETRY_BUDGET_S:g} (default {DEFAULT_RETRY_BUDGET_S:g}), or unset it"
+        )
+    return value
 
 
 def default_database_url() -> str:
@@ -297,13 +328,17 @@ def _check_same_file(path: Path, identity: dict[str, tuple[int, int]]) -> None:
 def run_transaction(engine: Engine, fn: Callable[[Connection], T], *, write: bool) -> T:
     """Run ``fn(connection)`` in one short transaction, committed if it returns, rolled back if it raises.
 
-    Transient failures (lock timeouts, deadlocks, serialisation failures, dropped connections) are retried with
-    exponential backoff plus jitter for up to ``RETRY_BUDGET_S`` seconds, re-running ``fn`` in a fresh
-    transaction, so ``fn`` must only touch the database. Other driver errors are raised as :class:`StoreError`
-    subclasses with actionable messages; errors raised by ``fn`` itself pass through unchanged.
+    Transient failures (:func:`is_transient`) are retried in a fresh transaction, re-running ``fn`` (which must
+    therefore only touch the database), after pauses that start at 10 ms and double up to 1 s, each with ±50 %
+    jitter so that processes that failed together do not retry together, for at most :func:`retry_budget_s`
+    seconds in all. A server this process has never reached is not waited for (a wrong host or port fails at once);
+    one it has reached is (a restart, a network blip). When the budget runs out the error names it and what to do;
+    other driver errors are raised at once as :class:`StoreError` subclasses with actionable messages; errors
+    raised by ``fn`` itself pass through unchanged.
     """
-    deadline = time.monotonic() + RETRY_BUDGET_S
-    delay = 0.01
+    budget = retry_budget_s()
+    deadline = time.monotonic() + budget
+    delay = FIRST_RETRY_DELAY_S
     while True:
         try:
             with engine.connect() as conn:
@@ -311,14 +346,15 @@ def run_transaction(engine: Engine, fn: Callable[[Connection], T], *, write: boo
                 with conn.begin():
                     return fn(conn)
         except sa.exc.DBAPIError as exc:
-            retry = is_transient(exc) or (engine.url in _reached and _is_connect_failure(exc))
-            if retry and time.monotonic() + delay < deadline:
-                if exc.connection_invalidated or _is_disconnect(exc) or _is_connect_failure(exc):
-                    engine.pool.dispose()
-                time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 1.0)
-                continue
-            raise translate_error(exc, engine.url) from exc
+            if not is_transient(exc) or (_never_answered(exc) and engine.url not in _reached):
+                raise translate_error(exc, engine.url) from exc
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise retries_exhausted(exc, engine.url, budget) from exc
+            if _is_connection_error(exc):
+                engine.pool.dispose()  # the other pooled connections went down with this one
+            time.sleep(min(delay * (0.5 + random.random()), left))
+            delay = min(delay * 2, MAX_RETRY_DELAY_S)
 
 
 def _sqlstate(exc: BaseException) -> str:
@@ -331,27 +367,110 @@ def _sqlite_name(exc: BaseException) -> str:
     return str(getattr(orig, "sqlite_errorname", "") or "")
 
 
-def _is_disconnect(exc: sa.exc.DBAPIError) -> bool:
-    return bool(exc.connection_invalidated) or _sqlstate(exc).startswith("08")
+def _message(exc: BaseException) -> str:
+    return str(getattr(exc, "orig", exc)).lower()
 
 
-def _is_connect_failure(exc: sa.exc.DBAPIError) -> bool:
-    # A PostgreSQL server that is down or restarting refuses the connection before any SQLSTATE exists.
-    return (isinstance(exc, sa.exc.OperationalError) and not _sqlite_name(exc)
-            and _sqlstate(exc) in {"", "08001", "08006", "57P01", "57P02", "57P03"})
+def _is_sqlite(exc: BaseException) -> bool:
+    return isinstance(getattr(exc, "orig", exc), sqlite3.Error)
+
+
+# A failed connect carries no SQLSTATE (libpq reports it before any server message exists), nor does a connection
+# lost mid-query: only the message tells what happened. Lower-case fragments of libpq's and psycopg's messages.
+_NEVER_ANSWERED = (  # nothing answered at that address: a server that is down, or a wrong host or port
+    "could not translate host name", "name or service not known", "temporary failure in name resolution",
+    "failed to resolve host", "nodename nor servname", "no address associated with hostname",
+    "connection refused", "could not connect to server", "no route to host", "network is unreachable",
+    "timeout expired", "connection timed out",
+)
+_DROPPED = (  # a server that answered went away, or is on its way down or up
+    "server closed the connection unexpectedly", "terminating connection due to administrator command",
+    "connection reset", "broken pipe", "the database system is shutting down", "the database system is starting up",
+    "the database system is in recovery mode", "the database system is not yet accepting connections",
+    "consuming input failed", "sending query failed", "connection is lost", "could not receive data from server",
+    "could not send data to server", "lost synchronization with server", "ssl syscall error", "eof detected",
+    "too many clients already", "too many connections",  # full for now: other clients will disconnect
+)
+_REFUSED_FOR_GOOD = (  # the server answered and said no: retrying does not change its mind
+    "password authentication failed", "authentication failed", "no pg_hba.conf entry", "does not exist",
+    "permission denied",
+)
+_TRANSIENT_SQLSTATES = {
+    "40001",  # serialization_failure
+    "40P01",  # deadlock_detected
+    "55P03",  # lock_not_available
+    "53300",  # too_many_connections: others will close theirs
+    "57P01",  # admin_shutdown: "terminating connection due to administrator command" (pg_ctl stop -m fast)
+    "57P02",  # crash_shutdown: another server process crashed, the server restarts
+    "57P03",  # cannot_connect_now: the server is starting up or shutting down
+}
+
+
+def _never_answered(exc: sa.exc.DBAPIError) -> bool:
+    """A connect that reached no server (refused, unresolvable, timed out): a server restarting, or a wrong
+    address, which is why :func:`run_transaction` only waits it out for a server this process has reached."""
+    state = _sqlstate(exc)
+    if state in {"08001", "08004"}:
+        return True
+    message = _message(exc)
+    return not state and not _is_sqlite(exc) and any(p in message for p in _NEVER_ANSWERED)
+
+
+def _is_connection_error(exc: sa.exc.DBAPIError) -> bool:
+    """The connection is gone or never came (not a lock or a conflict inside a live session)."""
+    if _is_sqlite(exc):
+        return False
+    state = _sqlstate(exc)
+    if state.startswith("08") or state in {"57P01", "57P02", "57P03"}:
+        return True
+    message = _message(exc)
+    return bool(exc.connection_invalidated) or (
+        not state and any(p in message for p in _NEVER_ANSWERED + _DROPPED)
+    )
 
 
 def is_transient(exc: sa.exc.DBAPIError) -> bool:
-    """True for errors that go away on retry: locks, deadlocks, serialisation failures, dropped connections."""
-    name = _sqlite_name(exc)
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-        return True
-    message = str(getattr(exc, "orig", exc)).lower()
-    if "database is locked" in message or "database table is locked" in message:
-        return True
+    """True for errors that go away on retry: locks, deadlocks, serialisation failures, too many connections, and
+    connections refused, reset or dropped, host names that did not resolve, a server shutting down or starting up
+    (SQLSTATE class 08, 57P01, 57P02, 57P03, or the driver's message when there is no SQLSTATE). Refusals that a
+    retry cannot change (a wrong password, an unknown database or role) are not transient."""
+    if _is_sqlite(exc):
+        name = _sqlite_name(exc)
+        message = _message(exc)
+        return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in message \
+            or "database table is locked" in message
     state = _sqlstate(exc)
-    return state in {"40001", "40P01", "55P03", "57P03", "53300"} or (
-        _is_disconnect(exc) and state not in {"08001", "08004"} and bool(state)
+    if state in _TRANSIENT_SQLSTATES or state.startswith("08"):
+        return True
+    if state:
+        return False
+    message = _message(exc)
+    if any(p in message for p in _REFUSED_FOR_GOOD):
+        return False
+    return bool(exc.connection_invalidated) or any(p in message for p in _NEVER_ANSWERED + _DROPPED)
+
+
+def retries_exhausted(exc: sa.exc.DBAPIError, url: str | URL, budget_s: float) -> StoreError:
+    """The error raised when a transient failure outlasted the retry budget: what kept failing, for how long, and
+    what to do (bring the server back, find the process holding the lock, or raise ``$VBL_DB_RETRY_BUDGET_S``)."""
+    where = describe_url(url)
+    orig = getattr(exc, "orig", exc)
+    message = " ".join(str(orig).split()) or type(orig).__name__
+    waited = f"the retry budget of {budget_s:g} s ({RETRY_BUDGET_VAR})"
+    if _is_connection_error(exc):
+        return StoreUnavailable(
+            f"the database {where} stayed unreachable for {waited}: {message}. Check that the server is running "
+            f"and reachable, then try again (an interrupted study can be resumed); if its restarts take longer, "
+            f"raise {RETRY_BUDGET_VAR}"
+        )
+    if _is_sqlite(exc):
+        return StoreBusy(
+            f"the database {where} stayed locked by another program for {waited}; close other programs using it "
+            f"(or a stuck process) and try again, or raise {RETRY_BUDGET_VAR}"
+        )
+    return StoreBusy(
+        f"the database {where} stayed too busy for {waited} ({message}); try again when fewer programs are writing "
+        f"to it, or raise {RETRY_BUDGET_VAR}"
     )
 
 
@@ -365,8 +484,8 @@ def translate_error(exc: BaseException, url: str | URL) -> StoreError:
     low = message.lower()
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in low:
         return StoreBusy(
-            f"the database {where} stayed locked by another program for over {RETRY_BUDGET_S:.0f} s; close other "
-            "programs using it (or a stuck process) and try again"
+            f"the database {where} is locked by another program; close other programs using it (or a stuck "
+            "process) and try again"
         )
     if name.startswith("SQLITE_READONLY") or state in {"25006"} or "readonly database" in low or "read-only" in low:
         return StoreReadOnly(
@@ -399,7 +518,13 @@ def translate_error(exc: BaseException, url: str | URL) -> StoreError:
         return StoreReadOnly(f"permission denied on the database {where} ({message}); grant write access")
     if isinstance(exc, sa.exc.IntegrityError):
         return ConflictError(f"the change clashes with stored data ({message})")
-    if state.startswith("08") or (isinstance(exc, sa.exc.OperationalError) and ("connect" in low or "server" in low)):
+    if state in {"28000", "28P01"} or "password authentication failed" in low or "no pg_hba.conf entry" in low:
+        return StoreUnavailable(
+            f"the database server {where} refused the login ({message}); check the user name and password in "
+            f"{ENV_VAR} (and the server's pg_hba.conf)"
+        )
+    if state.startswith("08") or (isinstance(exc, sa.exc.OperationalError) and (
+            "connect" in low or "server" in low or _is_connection_error(exc))):
         return StoreUnavailable(
             f"cannot reach the database {where} ({message}); check that the server is running and that {ENV_VAR} "
             "is right"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from postgres_server import pg_server  # noqa: F401 - one PostgreSQL test server per xdist worker
 
 
 @pytest.fixture(autouse=True)

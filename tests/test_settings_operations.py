@@ -113,3 +113,16 @@ def test_doctor_on_an_unreachable_database(monkeypatch: pytest.MonkeyPatch, caps
     code, out, _ = run_cli(capsys, "doctor")
     assert code == 1 and out.startswith("FAIL  database")
     assert [c.status for c in health_checks(os.environ["VBL_DATABASE_URL"])] == [FAIL]
+
+
+def test_the_store_retry_budget_is_a_setting(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from storage.database import retry_budget_s
+
+    monkeypatch.setenv("VBL_DB_RETRY_BUDGET_S", "12.5")
+    code, out, err = run_cli(capsys, "config", "show")
+    assert code == 0, err
+    assert "VBL_DB_RETRY_BUDGET_S          12.5" in out
+    assert retry_budget_s() == 12.5  # the store reads the same variable the settings declare
+    monkeypatch.setenv("VBL_DB_RETRY_BUDGET_S", "3601")
+    with pytest.raises(SettingsError, match="VBL_DB_RETRY_BUDGET_S: Input should be less than or equal to 3600"):
+        load_settings("worker")

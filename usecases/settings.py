@@ -22,7 +22,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from storage.database import default_database_url, describe_url
+from storage.database import DEFAULT_RETRY_BUDGET_S, MAX_RETRY_BUDGET_S, default_database_url, describe_url
 
 Process = Literal["app", "api", "worker", "scheduler", "cli"]
 ENV_FILE_VAR = "VBL_ENV_FILE"
@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     env: Literal["dev", "staging", "prod"] = Field("dev", description="profile: dev, staging or prod")
     debug: bool = Field(False, description="verbose errors and logs; refused in prod")
     database_url: SecretStr = Field(SecretStr(""), description="the run store (default: var/vbl.sqlite3)")
+    # read by storage.database itself (the store does not import this layer); declared here to be validated and shown
+    db_retry_budget_s: float = Field(DEFAULT_RETRY_BUDGET_S, ge=0, le=MAX_RETRY_BUDGET_S,
+                                     description="seconds a transaction retries a lost connection or a lock")
     cache_dir: str = Field("", description="downloaded market data cache (default var/cache)")
     max_csv_mb: float = Field(500.0, gt=0, description="largest CSV file the loader reads (core.data.load_csv)")
     actor: str = Field("", description="who is recorded in the audit log (default: the OS user)")

@@ -193,13 +193,13 @@ def test_lock_held_too_long_is_a_clear_error(tmp_path: Path, monkeypatch: pytest
     study_id = _seed(Store(_sqlite_url(path)))
     dispose_engine(_sqlite_url(path))
     monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_S", 0.1)
-    monkeypatch.setattr(database, "RETRY_BUDGET_S", 0.5)
+    monkeypatch.setenv("VBL_DB_RETRY_BUDGET_S", "0.5")
     blocker = sqlite3.connect(path, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
     try:
         with pytest.raises(StoreBusy) as info:
             Store(_sqlite_url(path)).save_trials(study_id, _rows(10))
-        _assert_actionable(info.value, "locked", "try again")
+        _assert_actionable(info.value, "locked", "try again", "retry budget of 0.5 s (VBL_DB_RETRY_BUDGET_S)")
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
