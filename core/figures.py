@@ -7,12 +7,15 @@ three lines look the same on every page; every colour, font and layout default c
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.metrics import drawdown_series
+from core.analysis.overlays import deepest_drawdown, moving_average, rolling_band, trend_line
+from core.metrics import drawdown_series, realised_pnl
 from core.theme import COLORS, EVENT_COLORS, HEATMAP_COLORSCALE, LAYOUT, SERIES, STRATEGY, SeriesStyle, apply_theme
 from core.theme import series_style as _style
 
@@ -32,18 +35,66 @@ def _lines(equity: pd.Series, benchmarks: pd.DataFrame | None) -> dict[str, pd.S
     return lines
 
 
+# Date ticks by the span on screen: days on a few weeks, months on a few years, years beyond (plotly picks the stop
+# from the distance between ticks, in milliseconds); at least a handful of ticks even on 60 bars.
+DAY_MS = 86_400_000
+DATE_TICK_STOPS: tuple[dict[str, Any], ...] = (
+    {"dtickrange": [None, DAY_MS], "value": "%d %b %Y %H:%M"},
+    {"dtickrange": [DAY_MS, 28 * DAY_MS], "value": "%d %b %Y"},
+    {"dtickrange": [28 * DAY_MS, 365 * DAY_MS], "value": "%b %Y"},
+    {"dtickrange": [365 * DAY_MS, None], "value": "%Y"},
+)
+TIME_AXIS: dict[str, Any] = {"title": None, "nticks": 8, "tickformatstops": list(DATE_TICK_STOPS)}
+MAX_TRADE_MARKERS = 300  # per side; past it the markers are thinned and the full set is one legend click away
+
+
 def _layout(fig: go.Figure, *, height: int, yaxis: dict) -> go.Figure:
     """The theme, a unified hover over the time axis and the value axis ``yaxis``."""
-    return apply_theme(fig, height=height, hovermode=LAYOUT.hovermode, yaxis=yaxis, xaxis={"title": None})
+    return apply_theme(fig, height=height, hovermode=LAYOUT.hovermode, yaxis=yaxis, xaxis=dict(TIME_AXIS))
 
 
-def equity_figure(equity: pd.Series, benchmarks: pd.DataFrame | None = None, *, log_scale: bool = False) -> go.Figure:
+def with_title(fig: go.Figure, title: str, subtitle: str = "") -> go.Figure:
+    """Put a title (and a smaller second line, e.g. the run id and period) on ``fig``: every exported image has
+    one, so a chart pasted into a slide still says what it shows."""
+    text = title if not subtitle else f"{title}<br><sup>{subtitle}</sup>"
+    margin = LAYOUT.margin_titled_two_lines if subtitle else LAYOUT.margin_titled
+    fig.update_layout(title={"text": text, "x": 0.01, "xanchor": "left"}, margin=margin.plotly())
+    return fig
+
+
+@dataclass(frozen=True)
+class Overlays:
+    """The statistical overlays of the equity chart (the original plan's): moving averages over the given windows
+    (bars), a log-linear trend line with its growth per year, and a rolling ± ``band_k`` σ band; annotations of the
+    largest drawdown and of the best and worst trades."""
+
+    moving_averages: tuple[int, ...] = ()
+    trend: bool = False
+    band_window: int | None = None
+    band_k: float = 2.0
+    annotate: bool = False
+
+    @property
+    def any(self) -> bool:
+        return bool(self.moving_averages or self.trend or self.band_window or self.annotate)
+
+
+def equity_figure(
+    equity: pd.Series,
+    benchmarks: pd.DataFrame | None = None,
+    *,
+    log_scale: bool = False,
+    overlays: Overlays | None = None,
+    trades: pd.DataFrame | None = None,
+) -> go.Figure:
     """Account value over time: the strategy (``result.equity``) against ``result.benchmarks``' columns.
 
     Args:
         equity: the strategy's account value per bar.
         benchmarks: one column per benchmark (``buy_and_hold``, ``static_mix``), same index; ``None`` for none.
         log_scale: a logarithmic value axis, which makes long histories with large gains comparable.
+        overlays: moving averages, trend line, rolling band and annotations on the strategy's line.
+        trades: ``result.trades``, for the best/worst-trade annotations.
 
     Returns:
         A figure with one line trace per series, named "Strategy", "Buy & hold", "Static mix".
@@ -61,11 +112,53 @@ def equity_figure(equity: pd.Series, benchmarks: pd.DataFrame | None = None, *, 
                 hovertemplate="%{y:,.2f}",
             )
         )
+    if overlays is not None and overlays.any:
+        add_overlays(fig, equity, overlays, trades)
     return _layout(
         fig,
         height=420,
         yaxis={"title": "Account value", "type": "log" if log_scale else "linear", "tickformat": ",.0f"},
     )
+
+
+def add_overlays(fig: go.Figure, values: pd.Series, overlays: Overlays, trades: pd.DataFrame | None = None) -> None:
+    """Draw ``overlays`` of ``values`` on ``fig`` (the tables behind them: :mod:`core.analysis.overlays`)."""
+    for window in overlays.moving_averages:
+        fig.add_trace(go.Scatter(x=values.index, y=moving_average(values, window).to_numpy(), mode="lines",
+                                 name=f"MA {window}", line={"color": COLORS.anchor, "width": 1, "dash": "dash"},
+                                 hovertemplate="%{y:,.2f}"))
+    if overlays.band_window:
+        band = rolling_band(values, overlays.band_window, overlays.band_k)
+        fig.add_trace(go.Scatter(x=values.index, y=band.lower.to_numpy(), mode="lines", line={"width": 0},
+                                 name=f"−{band.k:g}σ", showlegend=False, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=values.index, y=band.upper.to_numpy(), mode="lines", line={"width": 0},
+                                 fill="tonexty", fillcolor=COLORS.band,
+                                 name=f"±{band.k:g}σ band ({overlays.band_window} bars)", hoverinfo="skip"))
+    if overlays.trend and len(values) >= 2:
+        trend = trend_line(values)
+        fig.add_trace(go.Scatter(x=values.index, y=trend.fitted.to_numpy(), mode="lines", name=trend.label,
+                                 line={"color": COLORS.trigger, "width": 1.2, "dash": "dot"},
+                                 hovertemplate="%{y:,.2f}"))
+    if overlays.annotate:
+        _annotate_extremes(fig, values, trades)
+
+
+def _annotate_extremes(fig: go.Figure, values: pd.Series, trades: pd.DataFrame | None) -> None:
+    span = deepest_drawdown(values)
+    if span is not None:
+        end = span.recovery if span.recovery is not None else values.index[-1]
+        fig.add_vrect(x0=span.peak, x1=end, fillcolor=COLORS.drawdown_fill, line_width=0, layer="below",
+                      annotation_text=f"Max drawdown {span.depth * 100:.1f} %", annotation_position="top left")
+    if trades is None or not len(trades):
+        return
+    pnl = realised_pnl(trades)
+    if not len(pnl):
+        return
+    for idx, label in ((pnl.idxmax(), "Best trade"), (pnl.idxmin(), "Worst trade")):
+        when = pd.Timestamp(trades.loc[idx, "timestamp"])
+        at = values.index[min(values.index.searchsorted(when), len(values) - 1)]
+        fig.add_annotation(x=at, y=float(values.loc[at]), text=f"{label} {pnl[idx]:+,.2f}", showarrow=True,
+                           arrowhead=2, ax=0, ay=-36 if label == "Best trade" else 36)
 
 
 def drawdown_figure(equity: pd.Series, benchmarks: pd.DataFrame | None = None) -> go.Figure:
@@ -174,20 +267,45 @@ def price_anchor_figure(timeline: pd.DataFrame, trades: pd.DataFrame | None = No
     if trades is not None and len(trades):
         for side, symbol, color in (("BUY", "triangle-up", COLORS.buy), ("SELL", "triangle-down", COLORS.sell)):
             rows = trades[trades["side"] == side]
-            if len(rows):
-                fig.add_trace(
-                    go.Scatter(
-                        x=rows["timestamp"],
-                        y=rows["price"].to_numpy(dtype=float),
-                        name=side.capitalize() + "s",
-                        mode="markers",
-                        marker={"symbol": symbol, "color": color, "size": LAYOUT.marker_size},
-                        # the engine's plain-language reason, so hovering a marker says why the order was placed
-                        customdata=rows["reason"].astype(str).to_numpy() if "reason" in rows else None,
-                        hovertemplate="%{y:,.2f}<br>%{customdata}" if "reason" in rows else "%{y:,.2f}",
-                    )
-                )
+            if not len(rows):
+                continue
+            name = side.capitalize() + "s"
+            shown = thin_trades(rows, MAX_TRADE_MARKERS)
+            if len(shown) < len(rows):
+                # Thousands of markers are a wall: the largest trade of each stretch of time is drawn, and the full
+                # list is one legend click away.
+                fig.add_trace(_trade_markers(rows, f"All {len(rows):,} {name.lower()}", symbol, color,
+                                             visible="legendonly"))
+                name = f"{name} ({len(shown):,} largest of {len(rows):,})"
+            fig.add_trace(_trade_markers(shown, name, symbol, color))
     return _layout(fig, height=420, yaxis={"title": "Price", "tickformat": ",.2f"})
+
+
+def thin_trades(trades: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """At most ``limit`` trades: the largest (by notional) of each of ``limit`` equal stretches of time."""
+    if len(trades) <= limit:
+        return trades
+    stamps = pd.to_datetime(trades["timestamp"]).astype("int64").to_numpy()
+    edges = np.linspace(stamps.min(), stamps.max(), limit + 1)
+    bucket = np.clip(np.searchsorted(edges, stamps, side="right") - 1, 0, limit - 1)
+    keep = (trades.assign(_bucket=bucket, _size=trades["notional"].abs())
+            .sort_values("_size", ascending=False, kind="stable")
+            .drop_duplicates("_bucket").index)
+    return trades.loc[sorted(keep)]
+
+
+def _trade_markers(rows: pd.DataFrame, name: str, symbol: str, color: str, visible: Any = True) -> go.Scatter:
+    return go.Scatter(
+        x=rows["timestamp"],
+        y=rows["price"].to_numpy(dtype=float),
+        name=name,
+        mode="markers",
+        visible=visible,
+        marker={"symbol": symbol, "color": color, "size": LAYOUT.marker_size},
+        # the engine's plain-language reason, so hovering a marker says why the order was placed
+        customdata=rows["reason"].astype(str).to_numpy() if "reason" in rows else None,
+        hovertemplate="%{y:,.2f}<br>%{customdata}" if "reason" in rows else "%{y:,.2f}",
+    )
 
 
 def heatmap_figure(
@@ -308,13 +426,19 @@ def event_timeline_figure(events: pd.DataFrame) -> go.Figure:
 
 
 RUN_CHARTS: tuple[str, ...] = ("equity", "drawdown", "stock_share", "price_anchor")
+CHART_TITLES: dict[str, str] = {"equity": "Account value", "drawdown": "Drawdown", "stock_share": "Stock share",
+                                "price_anchor": "Price, anchor and triggers"}
+EXPORT_OVERLAYS = Overlays(trend=True, annotate=True)
+"""What an exported equity image carries: the trend with its growth per year, the largest drawdown and the best and
+worst trades."""
 
 
-def run_figures(result: Any) -> dict[str, go.Figure]:
-    """Every chart of a run, keyed by ``RUN_CHARTS`` (``result`` is a ``core.SimulationResult``)."""
+def run_figures(result: Any, *, overlays: Overlays | None = None) -> dict[str, go.Figure]:
+    """Every chart of a run, keyed by ``RUN_CHARTS`` (``result`` is a ``core.SimulationResult``); ``overlays`` go on
+    the equity chart."""
     tl, cfg = result.timeline, result.config
     return {
-        "equity": equity_figure(result.equity, result.benchmarks),
+        "equity": equity_figure(result.equity, result.benchmarks, overlays=overlays, trades=result.trades),
         "drawdown": drawdown_figure(result.equity, result.benchmarks),
         "stock_share": stock_share_figure(tl["asset_pct"], cfg.guardrail_min, cfg.guardrail_max),
         "price_anchor": price_anchor_figure(tl, result.trades),

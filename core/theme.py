@@ -214,6 +214,7 @@ class Layout:
     base_template: str = "plotly_white"
     margin: Margin = Margin(10, 10, 30, 10)
     margin_titled: Margin = Margin(10, 10, 40, 10)  # a figure with a title above it
+    margin_titled_two_lines: Margin = Margin(10, 10, 70, 10)  # a title with a second line (an exported image)
     margin_3d: Margin = Margin(0, 0, 30, 0)
     margin_parcoords: Margin = Margin(60, 40, 50, 20)  # room for the axis labels above and beside the lines
     hovermode: str = "x unified"  # time-series charts (heatmaps and histograms keep Plotly's "closest")

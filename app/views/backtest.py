@@ -40,6 +40,7 @@ from app.widgets import (
 from core import ConfigError, DataError, SimulationResult, StrategyConfig
 from core.data import MarketData
 from core.figures import (
+    Overlays,
     drawdown_figure,
     equity_figure,
     event_timeline_figure,
@@ -287,7 +288,9 @@ def results_section(
         key="backtest_log_scale",
         help="Equal percentage moves look equally large; helps with long histories.",
     )
-    figures["equity"] = equity_figure(result.equity, result.benchmarks, log_scale=log_scale)
+    overlays = _overlay_controls()
+    figures["equity"] = equity_figure(result.equity, result.benchmarks, log_scale=log_scale, overlays=overlays,
+                                      trades=result.trades)
     show("equity")
     st.subheader("Drawdown")
     figures["drawdown"] = drawdown_figure(result.equity, result.benchmarks)
@@ -424,3 +427,16 @@ def export_section(store: Store | None, data: MarketData, report: RunReport) -> 
             icon=":material/download:",
             on_click="ignore",
         )
+
+
+def _overlay_controls() -> Overlays:
+    """The equity chart's statistical overlays (core.figures.Overlays), toggled beside the chart."""
+    cols = st.columns(4)
+    ma = cols[0].multiselect("Moving averages (bars)", [20, 50, 100, 200], default=[], key="backtest_ma")
+    trend = cols[1].toggle("Trend line", value=False, key="backtest_trend",
+                           help="Least-squares log-linear trend; the legend gives its growth per year.")
+    band = cols[2].toggle("± 2σ band (60 bars)", value=False, key="backtest_band",
+                          help="The 60-bar moving average ± two rolling standard deviations of the value.")
+    annotate = cols[3].toggle("Mark extremes", value=False, key="backtest_annotate",
+                              help="Shade the largest drawdown and label the best and worst trades.")
+    return Overlays(moving_averages=tuple(ma), trend=trend, band_window=60 if band else None, annotate=annotate)

@@ -67,3 +67,16 @@ def test_cli_writes_a_chart(seeded: Seeded, tmp_path: Path, figures) -> None:
             "--height", "200", "--out", str(out), "--db", seeded.url]  # fmt: skip
     assert main(argv) == 0
     assert images.png_size(out.read_bytes()) == (600, 400)
+
+
+def test_an_exported_chart_carries_its_title_run_and_period(seeded: Seeded) -> None:
+    from core.report.exports import run_export
+
+    with Store(seeded.url) as store:
+        report = run_report_from_store(store, seeded.run_id)
+    export = run_export(report, "svg", chart="equity")
+    text = "".join(ET.fromstring(export.data).itertext())
+    first, last = report.period
+    assert f"Account value — {report.title}" in text
+    assert f"{first:%Y-%m-%d} to {last:%Y-%m-%d}" in text
+    assert "Trend " in text and "Max drawdown" in text  # the export's overlays
