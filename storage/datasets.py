@@ -13,7 +13,7 @@ from storage import codec
 from storage._base import StoreBase, aware, require, utcnow
 from storage.errors import ConflictError, StoreError
 from storage.models import dataset_data, datasets, runs, studies
-from storage.values import DatasetFrames, DatasetInfo, stored_name
+from storage.values import DatasetFrames, DatasetInfo, stored_label, stored_name
 
 
 def _market_data_class() -> Any:
@@ -101,10 +101,11 @@ class DatasetsMixin(StoreBase):
         symbol = symbol or getattr(data, "symbol", None) or prices.attrs.get("symbol") or "?"
         meta = {
             "name": stored_name(str(name or getattr(data, "name", None) or symbol), "dataset", strip=False),
-            "symbol": str(symbol)[:40],
-            "source": (source or getattr(data, "source", None) or "csv")[:20],
-            "interval": (interval or getattr(data, "interval", None) or "1d")[:10],
-            "price_basis": (price_basis or getattr(data, "price_basis", None) or "unknown")[:20],
+            "symbol": stored_label(str(symbol), "symbol", 40),
+            "source": stored_label(source or getattr(data, "source", None) or "csv", "source", 20),
+            "interval": stored_label(interval or getattr(data, "interval", None) or "1d", "interval", 10),
+            "price_basis": stored_label(price_basis or getattr(data, "price_basis", None) or "unknown",
+                                        "price basis", 20),
             "timezone": timezone or getattr(data, "timezone", None) or prices.attrs.get("timezone"),
         }
         sha = data.sha256() if callable(getattr(data, "sha256", None)) else _digest(prices, divs)

@@ -60,6 +60,17 @@ def stored_name(text: str, what: str, *, strip: bool = True) -> str:
     return kept
 
 
+def stored_label(text: str, what: str, max_chars: int) -> str:
+    """A dataset's short label (symbol, source, interval, price basis) as the store keeps it: control characters and
+    a label longer than its column are refused (``ValueError`` naming the limit), never cut silently — a cut symbol
+    would find another stock's data."""
+    refuse_control_characters(what, text)
+    if len(text) > max_chars:
+        raise ValueError(f"the {what} {text[:60]!r}{'…' if len(text) > 60 else ''} has {len(text)} characters; the "
+                         f"store keeps at most {max_chars}: give a shorter one")
+    return text
+
+
 def _key(value: Any) -> Any:
     """A hashable, NaN-stable comparison key for a frozen value."""
     if isinstance(value, float) and math.isnan(value):

@@ -151,3 +151,13 @@ def test_the_cli_refuses_a_control_character_in_a_name(capsys: pytest.CaptureFix
     assert capsys.readouterr().err == (
         "error: the run name contains a control character ('\\x1b' at position 1); remove it\n"
     )
+
+
+@pytest.mark.parametrize(("field", "limit"), [("symbol", 40), ("source", 20), ("interval", 10),
+                                              ("price_basis", 20)])
+def test_a_dataset_label_longer_than_its_column_is_refused_not_cut(store, field, limit):
+    prices = pd.DataFrame({"close": [1.0, 2.0]}, index=pd.bdate_range("2024-01-02", periods=2))
+    with pytest.raises(ValueError, match=f"at most {limit}"):
+        store.save_dataset(prices, name="long label", **{field: "X" * (limit + 1)})
+    assert store.list_datasets() == []
+    assert store.save_dataset(prices, name="fits", **{field: "X" * limit}) > 0
