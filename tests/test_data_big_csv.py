@@ -287,3 +287,15 @@ def test_the_content_hash_of_a_big_aware_dataset_is_unchanged() -> None:
     assert md.sha256() == _reference_sha256(md)
     goog = load_sample("GOOG")
     assert goog.sha256() == _reference_sha256(goog)
+
+
+def test_the_data_pages_preview_reads_only_the_first_rows():
+    from app.views.data import PREVIEW_ROWS, raw_table
+
+    lines = ["Date,Close"] + [f"2020-01-{d:02d},{d}.5" for d in range(1, 29)] + ["2020-02-01,1,2,3"]  # bad last row
+    content = "\n".join(lines).encode()
+    preview = raw_table(content, max_rows=PREVIEW_ROWS)
+    assert preview.header == ["Date", "Close"] and len(preview.rows) == PREVIEW_ROWS
+    assert preview.rows[0] == ["2020-01-01", "1.5"]
+    with pytest.raises(DataError, match="row 30"):
+        raw_table(content)  # the whole file (for a chosen mapping) is still checked row by row

@@ -12,7 +12,7 @@ import functools
 import io
 import warnings
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 
 import pandas as pd
@@ -27,7 +27,7 @@ from app.widgets import flash, render_problem, show_chart, show_flash
 from core import DataError
 from core.data import MarketData, QualityReport, load_csv, quality_report
 from core.data.columns import PRICE_ALIASES, assign_roles, normalise_name
-from core.data.csv_table import RawTable, read_table
+from core.data.csv_table import RawTable, read_table, read_text, table_of_text
 from core.figures import candlestick_figure
 from usecases.store import NameShortened, Store, StoreError
 
@@ -58,9 +58,20 @@ _ALL_ALIASES = frozenset().union(*PRICE_ALIASES.values())
 # --- column mapping (pure) -------------------------------------------------------------------------------------
 
 
-def raw_table(content: bytes) -> RawTable:
-    """The upload split into header and rows, without any interpretation. Raises DataError for unreadable files."""
-    return read_table(content, lambda fields: any(normalise_name(f) in _ALL_ALIASES for f in fields))
+PREVIEW_ROWS = 8
+
+
+def _looks_like_header(fields: Sequence[str]) -> bool:
+    return any(normalise_name(f) in _ALL_ALIASES for f in fields)
+
+
+def raw_table(content: bytes, max_rows: int | None = None) -> RawTable:
+    """The upload split into header and rows, without any interpretation (only the first ``max_rows`` when given).
+    Raises DataError for unreadable files."""
+    if max_rows is None:
+        return read_table(content, _looks_like_header)
+    text, source = read_text(content)
+    return table_of_text(text, source, _looks_like_header, max_rows=max_rows)
 
 
 def guess_mapping(header: list[str]) -> dict[str, int | None]:
@@ -223,12 +234,12 @@ def upload_section(store: Store | None) -> None:
         auto_error = exc
 
     try:
-        table = raw_table(content)
+        table = raw_table(content, max_rows=PREVIEW_ROWS)  # the whole file is split only for a chosen mapping
     except DataError as exc:
         render_problem("The file cannot be read as a table", exc, "Upload a CSV (comma, semicolon or tab separated).")
         return
     st.caption(f"Preview of {uploaded.name}: the first rows as written in the file.")
-    preview = pd.DataFrame(table.rows[:8], columns=table.header) if table.rows else pd.DataFrame(columns=table.header)
+    preview = pd.DataFrame(table.rows, columns=table.header) if table.rows else pd.DataFrame(columns=table.header)
     st.dataframe(preview, hide_index=True, key="data_csv_preview")
 
     with st.expander("Column mapping", expanded=detected is None):
@@ -236,7 +247,7 @@ def upload_section(store: Store | None) -> None:
         use_mapping = st.button("Load with this mapping", key="data_csv_apply_mapping", icon=":material/tune:")
     if use_mapping:
         try:
-            st.session_state[_PENDING] = (upload_key, load(remap_csv(table, mapping)))
+            st.session_state[_PENDING] = (upload_key, load(remap_csv(raw_table(content), mapping)))
         except DataError as exc:
             render_problem("The file could not be loaded with this mapping", exc, "Choose other columns.")
             st.session_state.pop(_PENDING, None)

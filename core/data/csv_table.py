@@ -245,8 +245,11 @@ def read_table(
     return table_of_text(text, source, looks_like_header)
 
 
-def table_of_text(text: str, source: str, looks_like_header: Callable[[Sequence[str]], bool]) -> RawTable:
-    """Split decoded text (see :func:`text_of`) into a :class:`RawTable`, row by row."""
+def table_of_text(
+    text: str, source: str, looks_like_header: Callable[[Sequence[str]], bool], *, max_rows: int | None = None
+) -> RawTable:
+    """Split decoded text (see :func:`text_of`) into a :class:`RawTable`, row by row; with ``max_rows`` only the
+    first rows (a preview of a big file costs its first lines, not its two million rows)."""
     header_line, delimiter = find_header(text.split("\n", _HEADER_SEARCH_LINES), looks_like_header)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header: list[str] | None = None
@@ -275,6 +278,8 @@ def table_of_text(text: str, source: str, looks_like_header: Callable[[Sequence[
                 )
             rows.append(record)
             row_lines.append(number)
+            if max_rows is not None and len(rows) >= max_rows:
+                break
     except csv.Error as exc:
         raise DataError(f"{source}: row {reader.line_num}: malformed CSV ({exc})") from None
     if header is None:  # pragma: no cover - read_text guarantees a non-blank line
