@@ -8,6 +8,9 @@ share-weighted mean age of the shares it sold, in calendar days.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -78,6 +81,68 @@ def trade_summary(trades: pd.DataFrame) -> dict[str, float]:
         "mean_loss": float(losses.mean()) if len(losses) else np.nan,
         "median_holding_days": float(held.median()) if len(held) else np.nan,
     }
+
+
+@dataclass(frozen=True)
+class PnlDistribution:
+    """The distribution of realised P&L over the sells (:func:`sell_pnl`): counts, total, moments, extremes and
+    percentiles in money, the mean return per sell, and the payoff ratio (mean win over the absolute mean loss).
+    NaN where undefined (no sells, no losing sell)."""
+
+    n_sells: int
+    n_wins: int
+    n_losses: int
+    win_rate: float
+    total: float
+    mean: float
+    median: float
+    std: float
+    best: float
+    worst: float
+    p05: float
+    p25: float
+    p75: float
+    p95: float
+    mean_win: float
+    mean_loss: float
+    payoff_ratio: float
+    profit_factor: float
+    mean_return: float
+    median_holding_days: float
+
+
+def pnl_distribution(trades: pd.DataFrame) -> PnlDistribution:
+    """The :class:`PnlDistribution` of a backtest's sells; the headline figures are :func:`trade_summary`'s."""
+    summary = trade_summary(trades)
+    sells = sell_pnl(trades)
+    pnl = sells["pnl"].to_numpy(dtype=float)
+    n = int(pnl.size)
+    pct = np.percentile(pnl, [5, 25, 75, 95]) if n else np.full(4, np.nan)
+    mean_win, mean_loss = summary["mean_win"], summary["mean_loss"]
+    payoff = mean_win / abs(mean_loss) if math.isfinite(mean_win) and math.isfinite(mean_loss) else math.nan
+    returns = sells["return"].dropna()
+    return PnlDistribution(
+        n_sells=n,
+        n_wins=int((pnl > 0).sum()),
+        n_losses=int((pnl < 0).sum()),
+        win_rate=summary["win_rate"],
+        total=summary["realised_pnl"],
+        mean=float(pnl.mean()) if n else math.nan,
+        median=float(np.median(pnl)) if n else math.nan,
+        std=float(np.std(pnl, ddof=1)) if n > 1 else math.nan,
+        best=float(pnl.max()) if n else math.nan,
+        worst=float(pnl.min()) if n else math.nan,
+        p05=float(pct[0]),
+        p25=float(pct[1]),
+        p75=float(pct[2]),
+        p95=float(pct[3]),
+        mean_win=mean_win,
+        mean_loss=mean_loss,
+        payoff_ratio=payoff,
+        profit_factor=summary["profit_factor"],
+        mean_return=float(returns.mean()) if len(returns) else math.nan,
+        median_holding_days=summary["median_holding_days"],
+    )
 
 
 def trades_by(trades: pd.DataFrame, by: str) -> pd.DataFrame:

@@ -6,10 +6,12 @@ store), so the app's buttons, the command line and scheduled jobs produce the sa
 formulas.
 
 Modules: ``context`` (what a report is about), ``formats`` (the one formatting layer: labels, units and number
-formats from the registries), ``safe_cells`` (formula-injection guard), ``transaction_log``, ``excel_run``,
-``excel_study``, ``pdf`` with ``pdf_charts``, ``pdf_fonts`` (embedded TrueType fonts in ``fonts/``, per-character
-fallback) and ``pdf_text`` (right-to-left text), ``bundle`` (JSON bundle and CSV), ``images`` (PNG/SVG via
-kaleido).
+formats from the registries), ``safe_cells`` (formula-injection guard), ``transaction_log``, ``tear_sheet`` (the
+run's monthly, yearly, drawdown, rolling, benchmark, distribution and trade P&L tables, with their statistics'
+definitions), ``assumptions`` (the assumptions and limitations of a run), ``excel_run`` with ``excel_tear_sheet``,
+``excel_study``, ``pdf`` with ``pdf_layout`` (styles and tables), ``pdf_tear_sheet``, ``pdf_charts``, ``pdf_fonts``
+(embedded TrueType fonts in ``fonts/``, per-character fallback) and ``pdf_text`` (right-to-left text), ``bundle``
+(JSON bundle and CSV), ``images`` (PNG/SVG via kaleido).
 """
 
 from core.report.context import RunReport, StudyReport

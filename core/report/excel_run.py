@@ -1,9 +1,13 @@
 """Run workbooks: one run with its full audit trail, or several runs side by side.
 
 Sheets of a full-audit run workbook: Summary (dataset and hash, period, configuration, engine version, metrics of
-strategy, buy-and-hold and static mix), Transaction Log (one row per evaluation), Trades, Dividends, Daily Equity
-(with the benchmarks, drawdowns and the stock share), Monthly Returns, and Charts (native Excel line charts of
-equity vs benchmarks, drawdown, and the stock share inside the guardrail band). Templates pick a subset.
+strategy, buy-and-hold and static mix), Assumptions (hypothetical results, fills, costs, dividends, taxes, data),
+Transaction Log (one row per evaluation), Trades, Dividends (ex and pay dates, gross, withheld, net), Daily Equity
+(with the benchmarks, drawdowns and the stock share), the tear sheet (:mod:`core.report.tear_sheet`: Monthly
+Returns, Yearly Returns against both benchmarks, the five worst Drawdowns, Rolling Risk at each year end, Benchmark
+Stats, the daily return Distribution with VaR and CVaR, Trade P&L), Settings (every field with its unit),
+Definitions (every metric and statistic) and Charts (native Excel line charts of equity vs benchmarks, drawdown,
+and the stock share inside the guardrail band). Templates pick a subset.
 """
 
 from __future__ import annotations
@@ -31,20 +35,37 @@ from core.report.excel_style import (
     write_pairs,
     write_table,
 )
+from core.report.excel_tear_sheet import (
+    DIVIDEND_KINDS,
+    MONTHLY_KINDS,
+    write_assumptions,
+    write_definitions,
+    write_drawdowns,
+    write_rolling,
+    write_settings,
+    write_statistics,
+    write_yearly,
+)
 from core.report.formats import metric_kind, setting_kind
-from core.report.run_tables import config_rows, daily_table, labelled_metrics, monthly_returns
+from core.report.run_tables import config_rows, daily_table, dividend_table, labelled_metrics
+from core.report.tear_sheet import TearSheet, tear_sheet
 from core.report.transaction_log import COLUMN_KINDS, transaction_log
 
 Template = Literal["full_audit", "performance", "trades_only"]
 Rows = Literal["all", "trades"]
 
+TEAR_SHEET: tuple[str, ...] = (
+    "Monthly Returns", "Yearly Returns", "Drawdowns", "Rolling Risk", "Benchmark Stats", "Distribution",
+)
 TEMPLATES: dict[str, tuple[str, ...]] = {
     "full_audit": (
-        "Summary", "Transaction Log", "Trades", "Dividends", "Daily Equity", "Monthly Returns", "Charts",
+        "Summary", "Assumptions", "Transaction Log", "Trades", "Dividends", "Daily Equity", *TEAR_SHEET,
+        "Trade P&L", "Settings", "Definitions", "Charts",
     ),
-    "performance": ("Summary", "Daily Equity", "Monthly Returns", "Charts"),
-    "trades_only": ("Summary", "Trades"),
+    "performance": ("Summary", "Assumptions", "Daily Equity", *TEAR_SHEET, "Settings", "Definitions", "Charts"),
+    "trades_only": ("Summary", "Assumptions", "Trades", "Trade P&L"),
 }  # fmt: skip
+NEEDS_TEAR_SHEET: frozenset[str] = frozenset({*TEAR_SHEET, "Trade P&L"})
 TEMPLATE_TITLES: dict[str, str] = {
     "full_audit": "Full audit",
     "performance": "Performance summary",
@@ -55,10 +76,6 @@ TRADE_KINDS: dict[str, str] = {
     "timestamp": "datetime", "qty": "qty", "price": "price", "notional": "money", "commission": "money",
     "anchor_before": "price", "anchor_after": "price", "shares_after": "qty", "cash_after": "money",
     "asset_pct_after": "pct", "reason": "wide",
-}  # fmt: skip
-DIVIDEND_KINDS: dict[str, str] = {
-    "ex_date": "date", "pay_date": "date", "paid_at": "datetime", "amount": "price", "shares": "qty",
-    "gross": "money", "withholding": "money", "net": "money",
 }  # fmt: skip
 DAILY_KINDS: dict[str, str] = {"Date": "date"}
 
@@ -190,31 +207,57 @@ def write_charts(ws: Worksheet, data_ws: Worksheet, daily: pd.DataFrame) -> None
     ws.add_chart(share, "A39")
 
 
+def _write_tear_sheet(wb: Workbook, name: str, sheet: TearSheet) -> Worksheet:
+    ws = wb.create_sheet(name)
+    if name == "Monthly Returns":
+        write_table(ws, sheet.monthly, MONTHLY_KINDS)
+    elif name == "Yearly Returns":
+        write_yearly(ws, sheet)
+    elif name == "Drawdowns":
+        write_drawdowns(ws, sheet)
+    elif name == "Rolling Risk":
+        write_rolling(ws, sheet)
+    elif name == "Benchmark Stats":
+        write_statistics(ws, sheet.relative)
+    elif name == "Distribution":
+        write_statistics(ws, sheet.distribution)
+    elif name == "Trade P&L":
+        write_statistics(ws, sheet.trade_pnl)
+    return ws
+
+
 def add_run_sheets(wb: Workbook, report: RunReport, template: str = "full_audit", rows: str = "all") -> None:
     """Add the template's sheets for ``report`` to ``wb`` (which should have no sheets of those names)."""
     _check(template, rows)
     wanted = TEMPLATES[template]
     daily = daily_table(report) if {"Daily Equity", "Charts"} & set(wanted) else None
+    sheet = tear_sheet(report) if NEEDS_TEAR_SHEET & set(wanted) else None
     daily_ws = None
     for name in wanted:
+        if name in NEEDS_TEAR_SHEET:
+            assert sheet is not None
+            _write_tear_sheet(wb, name, sheet)
+            continue
         ws = wb.create_sheet(name)
         if name == "Summary":
             write_summary(ws, report, template, rows)
+        elif name == "Assumptions":
+            write_assumptions(ws, report)
         elif name == "Transaction Log":
             write_table(ws, _transaction_frame(report, rows), COLUMN_KINDS)
         elif name == "Trades":
             write_table(ws, report.clip(report.result.trades, "timestamp"), TRADE_KINDS)
         elif name == "Dividends":
-            divs = report.result.dividends
-            write_table(ws, report.clip(divs, "ex_date") if len(divs) else divs, DIVIDEND_KINDS)
+            write_table(ws, dividend_table(report), DIVIDEND_KINDS)
         elif name == "Daily Equity":
             assert daily is not None
             kinds = DAILY_KINDS | {c: "money" for c in daily.columns[1:4]} | {c: "pct" for c in daily.columns[4:]}
             write_table(ws, daily, kinds)
             daily_ws = ws
-        elif name == "Monthly Returns":
-            monthly = monthly_returns(report)
-            write_table(ws, monthly, {"Year": "number"} | {c: "pct" for c in monthly.columns[1:]})
+        elif name == "Settings":
+            write_settings(ws, report)
+        elif name == "Definitions":
+            write_definitions(ws)
         elif name == "Charts":
             assert daily is not None
             if daily_ws is None:  # the charts need their data in the workbook

@@ -2,9 +2,11 @@
 
 Run report: title block (dataset and hash, period, configuration), the KPI table against buy-and-hold and the
 static mix, the main charts (equity vs benchmarks, drawdown, stock share in the guardrail band; vector drawings),
-a trades summary, and the metric definitions. Study report: summary, top-N table, heatmap, parameter
-sensitivity, robustness findings and walk-forward results when present, formatted like the run report
-(:mod:`core.report.formats`: registry labels, ``154.48 %``).
+a trades summary, the tear sheet (:mod:`core.report.pdf_tear_sheet`: monthly and yearly returns, worst drawdowns,
+rolling risk, figures against the benchmarks, return and P&L distributions, dividends), the configuration with
+units, the metric and statistic definitions, and the assumptions and limitations. Study report: summary, top-N
+table, heatmap, parameter sensitivity, robustness findings and walk-forward results when present, formatted like
+the run report (:mod:`core.report.formats`: registry labels, ``154.48 %``).
 
 Text is set in embedded TrueType fonts with per-character fallback (:mod:`core.report.pdf_fonts`), so any name
 prints: Latin, Greek, Cyrillic, Arabic, CJK and emoji.
@@ -22,17 +24,16 @@ from typing import Any, BinaryIO, Literal
 import pandas as pd
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, LETTER
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-from reportlab.platypus.flowables import Flowable
+from reportlab.platypus import KeepTogether, PageBreak, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from core.config_registry import config_field
 from core.figures import STYLES
 from core.metric_registry import SHOWN_REPORT, shown_in
 from core.metric_table import COLUMN_TITLES, RETURN_AND_RISK, format_metric, metric_info
 from core.report.context import RunReport, StudyReport
-from core.report.definitions import METRIC_DEFINITIONS
+from core.report.definitions import METRIC_DEFINITIONS, config_definitions
 from core.report.formats import (
     cell_text,
     format_value,
@@ -42,9 +43,12 @@ from core.report.formats import (
     setting_text,
 )
 from core.report.pdf_charts import MAX_LABELLED_CELLS, heatmap_drawing, line_chart
-from core.report.pdf_fonts import BOLD, REGULAR, fit_text, markup, needs_fallback, register_fonts, text_runs
+from core.report.pdf_fonts import BOLD, REGULAR, fit_text, text_runs
+from core.report.pdf_layout import H2, SMALL, TITLE, grid, pairs_table, para, para_text
+from core.report.pdf_tear_sheet import assumptions_section, statistic_definitions_grid, tear_sheet_story
 from core.report.run_tables import config_rows, daily_table
 from core.report.study_tables import SENSITIVITY_STATS, heatmap_pivot, robustness, sensitivity, trial_columns
+from core.report.tear_sheet import tear_sheet
 from core.theme import COLORS
 
 PageSize = Literal["a4", "letter"]
@@ -54,41 +58,9 @@ FOOTER_SIZE = 7
 FOOTER_GAP = 6 * mm  # between the footer text and the page number
 HEADING_ROOM = 72  # points kept free above a page-high drawing for its heading and caption
 
-register_fonts()
 
 KPI_METRICS: tuple[str, ...] = RETURN_AND_RISK
 STRATEGY_KPIS: tuple[str, ...] = shown_in(SHOWN_REPORT)
-
-_styles = getSampleStyleSheet()
-TITLE = ParagraphStyle("vbl-title", parent=_styles["Title"], fontName=BOLD, fontSize=17, spaceAfter=4, alignment=0)
-H2 = ParagraphStyle("vbl-h2", parent=_styles["Heading2"], fontName=BOLD, fontSize=12, spaceBefore=8, spaceAfter=4,
-                    keepWithNext=1)  # a heading never ends a page alone
-BODY = ParagraphStyle("vbl-body", parent=_styles["BodyText"], fontName=REGULAR, fontSize=8.5, leading=11)
-SMALL = ParagraphStyle("vbl-small", parent=BODY, fontSize=7.5, leading=9.5)
-GRID = TableStyle(
-    [
-        ("FONT", (0, 0), (-1, -1), REGULAR, 7.5),
-        ("FONT", (0, 0), (-1, 0), BOLD, 7.5),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(COLORS.table_header)),
-        ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
-        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor(COLORS.table_stripe)]),
-        ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor(COLORS.table_grid)),
-        ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("TOPPADDING", (0, 0), (-1, -1), 2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-    ]
-)
-PAIRS = TableStyle(
-    [
-        ("FONT", (0, 0), (-1, -1), REGULAR, 8),
-        ("FONT", (0, 0), (0, -1), BOLD, 8),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 1),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-    ]
-)
-
 
 def draw_runs(canvas: Canvas, x: float, y: float, text: str, size: float, primary: str = REGULAR) -> None:
     """Draw ``text`` on ``canvas`` from ``x``, each run in the font that has its characters."""
@@ -129,38 +101,6 @@ class _NumberedCanvas(Canvas):
         super().save()
 
 
-def _text(value: Any, primary: str = REGULAR) -> str:
-    """``value`` as paragraph markup: escaped, with fallback fonts for the characters ``primary`` lacks."""
-    return markup(str(value), primary)
-
-
-def _para(text: str, style: ParagraphStyle = BODY) -> Paragraph:
-    return Paragraph(text, style)
-
-
-def _pairs_table(pairs: Sequence[tuple[str, Any]], widths: tuple[float, float]) -> Table:
-    rows = [[_para(f"<b>{_text(k, BOLD)}</b>", SMALL), v if isinstance(v, Flowable) else _para(_text(v), SMALL)]
-            for k, v in pairs]  # fmt: skip
-    table = Table(rows, colWidths=widths, hAlign="LEFT")
-    table.setStyle(PAIRS)
-    return table
-
-
-def _cell(value: Any, header: bool) -> Any:
-    # A table's plain strings are drawn in one font: text it lacks (a CJK name) goes in a paragraph with fallbacks.
-    primary = BOLD if header else REGULAR
-    if isinstance(value, str) and needs_fallback(value, primary):
-        return _para(_text(value, primary), SMALL)
-    return value
-
-
-def _grid(rows: list[list[Any]], widths: Sequence[float] | None = None, repeat: int = 1) -> Table:
-    rows = [[_cell(v, i < repeat) for v in row] for i, row in enumerate(rows)]
-    table = Table(rows, colWidths=widths, repeatRows=repeat, hAlign="LEFT")
-    table.setStyle(GRID)
-    return table
-
-
 Target = str | Path | BinaryIO | None
 
 
@@ -197,14 +137,14 @@ def _strategy_rows(report: RunReport) -> list[list[Any]]:
     for name in STRATEGY_KPIS:
         info = metric_info(name)
         rows.append([info.label, format_metric(name, report.result.metrics.get(name)),
-                     _para(_text(info.definition), SMALL)])  # fmt: skip
+                     para(para_text(info.definition), SMALL)])  # fmt: skip
     return rows
 
 
 def _charts(report: RunReport, width: float) -> list[Any]:
     daily = daily_table(report).set_index("Date")
     if daily.empty:
-        return [_para("No bars in the selected date range.")]
+        return [para("No bars in the selected date range.")]
     names = [STYLES[k].name for k in ("strategy", "buy_and_hold", "static_mix") if STYLES[k].name in daily]
     styles = {
         STYLES[k].name: (STYLES[k].color, 1.6 if k == "strategy" else 0.9, STYLES[k].dash != "solid") for k in STYLES
@@ -251,7 +191,7 @@ def order_count_text(trades: pd.DataFrame) -> str:
 def _trades_summary(report: RunReport) -> list[Any]:
     trades = report.clip(report.result.trades, "timestamp")
     if trades.empty:
-        return [_para("No trades in the period shown.")]
+        return [para("No trades in the period shown.")]
     grouped = trades.groupby(["kind", "side"], sort=True).agg(
         orders=("qty", "size"), shares=("qty", "sum"), notional=("notional", "sum"), commission=("commission", "sum")
     )
@@ -262,7 +202,7 @@ def _trades_summary(report: RunReport) -> list[Any]:
         ["All orders", "", f"{len(trades):,}", "", f"{trades['notional'].sum():,.2f}",
          f"{trades['commission'].sum():,.2f}"]
     )  # fmt: skip
-    out: list[Any] = [_para(_text(order_count_text(trades)), SMALL), Spacer(1, 3), _grid(rows), Spacer(1, 6)]
+    out: list[Any] = [para(para_text(order_count_text(trades)), SMALL), Spacer(1, 3), grid(rows), Spacer(1, 6)]
     last = trades.tail(15)
     recent = [["Date", "Kind", "Side", "Qty", "Price", "Notional", "Stock share after"]]
     for _, t in last.iterrows():
@@ -277,17 +217,26 @@ def _trades_summary(report: RunReport) -> list[Any]:
                 f"{t.asset_pct_after:.1%}",
             ]
         )
-    out += [_para(f"Last {len(last)} of {len(trades):,} {'order' if len(trades) == 1 else 'orders'}:", SMALL),
-            _grid(recent)]  # fmt: skip
+    out += [para(f"Last {len(last)} of {len(trades):,} {'order' if len(trades) == 1 else 'orders'}:", SMALL),
+            grid(recent)]  # fmt: skip
     return out
 
 
 def _definitions() -> Table:
     rows = [["Metric", "Definition"]]
-    rows += [[metric_info(k).label, _para(_text(v), SMALL)] for k, v in METRIC_DEFINITIONS.items()]
-    table = _grid(rows, widths=(45 * mm, 130 * mm))
+    rows += [[metric_info(k).label, para(para_text(v), SMALL)] for k, v in METRIC_DEFINITIONS.items()]
+    table = grid(rows, widths=(45 * mm, 130 * mm))
     table.setStyle(TableStyle([("ALIGN", (1, 1), (-1, -1), "LEFT")]))
     return table
+
+
+def _configuration(report: RunReport) -> Table:
+    # Every field with its value in its unit, the unit in words and the default (core.config_registry).
+    registry = config_definitions().set_index("Field")
+    rows = [["Setting", "Value", "Unit", "Default"]]
+    rows += [[r.label, r.text, registry.at[r.name, "Unit"], setting_text(r.name, config_field(r.name).default)]
+             for r in config_rows(report)]  # fmt: skip
+    return grid(rows, widths=(60 * mm, 35 * mm, 35 * mm, 30 * mm))
 
 
 def run_pdf(report: RunReport, target: Target = None, *, page_size: PageSize = "a4") -> bytes | None:
@@ -297,12 +246,14 @@ def run_pdf(report: RunReport, target: Target = None, *, page_size: PageSize = "
     ds = report.dataset
     cfg = report.result.config
     story: list[Any] = [
-        _para(_text(report.title, BOLD), TITLE),
-        _para(
+        para(para_text(report.title, BOLD), TITLE),
+        para(
             f"Generated {datetime.now():%Y-%m-%d %H:%M} by Volatility Balancing Lab, engine "
-            f"{_text(report.result.engine_version)}",
+            f"{para_text(report.result.engine_version)}",
             SMALL,
         ),
+        para("Hypothetical results from a simulation on historical prices: see Assumptions and limitations, the "
+             "last page.", SMALL),
         Spacer(1, 6),
     ]
     period = f"{first:%Y-%m-%d} to {last:%Y-%m-%d} ({len(report.clip(report.result.timeline)):,} bars, {ds.interval})"
@@ -319,21 +270,22 @@ def run_pdf(report: RunReport, target: Target = None, *, page_size: PageSize = "
         ("Configuration", settings),
     ]
     if report.start or report.end:
-        pairs.append(("Date range", "charts and trades limited to the period; metrics cover the whole run"))
+        pairs.append(("Date range", "charts and tables of dated rows limited to the period; metrics and statistics "
+                                    "cover the whole run"))
     if report.notes:
         pairs.append(("Notes", report.notes))
-    story += [_pairs_table(pairs, (28 * mm, width - 28 * mm)), Spacer(1, 6)]
-    kpis = _grid(_kpi_rows(report), widths=(55 * mm, 30 * mm, 30 * mm, 30 * mm))
-    strategy = _grid(_strategy_rows(report), widths=(55 * mm, 30 * mm, width - 85 * mm))
+    story += [pairs_table(pairs, (28 * mm, width - 28 * mm)), Spacer(1, 6)]
+    kpis = grid(_kpi_rows(report), widths=(55 * mm, 30 * mm, 30 * mm, 30 * mm))
+    strategy = grid(_strategy_rows(report), widths=(55 * mm, 30 * mm, width - 85 * mm))
     strategy.setStyle(TableStyle([("ALIGN", (2, 1), (2, -1), "LEFT")]))
-    story += [_para("Key figures against the benchmarks", H2), kpis, Spacer(1, 6), strategy]
-    story += [PageBreak(), _para("Charts", H2), *_charts(report, width)]
-    story += [_para("Trades", H2), *_trades_summary(report)]
-    config_table = _grid(
-        [["Setting", "Value"], *[[row.label, row.text] for row in config_rows(report)]], widths=(55 * mm, 40 * mm)
-    )
-    story += [KeepTogether([_para("Configuration", H2), config_table])]
-    story += [PageBreak(), _para("Metric definitions", H2), _definitions()]
+    story += [para("Key figures against the benchmarks", H2), kpis, Spacer(1, 6), strategy]
+    story += [PageBreak(), para("Charts", H2), *_charts(report, width)]
+    story += [para("Trades", H2), *_trades_summary(report)]
+    story += [PageBreak(), *tear_sheet_story(report, tear_sheet(report), width)]
+    story += [KeepTogether([para("Configuration", H2), _configuration(report)])]
+    story += [PageBreak(), para("Metric definitions", H2), _definitions()]
+    story += [para("Tear-sheet statistics", H2), statistic_definitions_grid((45 * mm, 130 * mm))]
+    story += [PageBreak(), *assumptions_section(report, width)]
     footer = f"{report.title} - {ds.symbol} {first:%Y-%m-%d} to {last:%Y-%m-%d}"
     return _build(story, target, page_size, report.title, footer)
 
@@ -417,8 +369,8 @@ def _heatmap_section(
         tick_text=(lambda v: setting_text(x_name, v), lambda v: setting_text(y_name, v)),
         reverse=not study.maximise,
     )
-    heading = _para(_text(f"Heatmap: mean {label} by {setting_label(x_name)} and {setting_label(y_name)}"), H2)
-    return [KeepTogether([heading, _para(_text(caption), SMALL), Spacer(1, 3), drawing])]
+    heading = para(para_text(f"Heatmap: mean {label} by {setting_label(x_name)} and {setting_label(y_name)}"), H2)
+    return [KeepTogether([heading, para(para_text(caption), SMALL), Spacer(1, 3), drawing])]
 
 
 def study_pdf(
@@ -437,8 +389,8 @@ def study_pdf(
     label = metric_label(metric)
     title = f"Study {study.study_id}: {study.name}" if study.study_id is not None else study.name
     story: list[Any] = [
-        _para(_text(title, BOLD), TITLE),
-        _para(f"Generated {datetime.now():%Y-%m-%d %H:%M} by Volatility Balancing Lab", SMALL),
+        para(para_text(title, BOLD), TITLE),
+        para(f"Generated {datetime.now():%Y-%m-%d %H:%M} by Volatility Balancing Lab", SMALL),
         Spacer(1, 6),
     ]
     goal = "maximise" if study.maximise else "minimise"
@@ -448,15 +400,15 @@ def study_pdf(
     ]  # fmt: skip
     if study.dataset is not None:
         pairs += [("Dataset", f"{study.dataset.name} ({study.dataset.symbol})"), ("SHA-256", study.dataset.sha256)]
-    space = "<br/>".join(_text(search_space_text(k, v)) for k, v in study.search_space.items())
-    pairs.append(("Search space", _para(space or "none", SMALL)))
-    story += [_pairs_table(pairs, (28 * mm, width - 28 * mm))]
+    space = "<br/>".join(para_text(search_space_text(k, v)) for k, v in study.search_space.items())
+    pairs.append(("Search space", para(space or "none", SMALL)))
+    story += [pairs_table(pairs, (28 * mm, width - 28 * mm))]
 
     shown = [m for m in dict.fromkeys((metric, *STUDY_METRICS)) if m in study.trials]
     top = study.top(top_n)
     story += [
-        _para(_text(f"Top {len(top)} trials by {label}"), H2),
-        _grid(_trials_rows(top, ["index", *study.param_columns, *shown])),
+        para(para_text(f"Top {len(top)} trials by {label}"), H2),
+        grid(_trials_rows(top, ["index", *study.param_columns, *shown])),
     ]
     story += _heatmap_section(study, heatmap, width, frame_height)
     sens = sensitivity(study)
@@ -465,14 +417,14 @@ def study_pdf(
         for _, r in sens.iterrows():
             rows.append([r["Parameter"], r["Value"], f"{r['Trials']:,.0f}",
                          *(format_metric(metric, r[c]) for c in SENSITIVITY_STATS)])  # fmt: skip
-        story += [_para("Parameter sensitivity", H2), _grid(rows)]
+        story += [para("Parameter sensitivity", H2), grid(rows)]
     findings = [[f.label, format_value(f.fmt, f.value)] for f in robustness(study)]
-    story += [_para("Robustness", H2), _grid([["Finding", "Value"], *findings])]
+    story += [para("Robustness", H2), grid([["Finding", "Value"], *findings])]
     walk_forward = study.walk_forward_tables()
     if walk_forward is not None:
         folds, summary = walk_forward
-        story += [_para("Walk-forward results", H2)]
+        story += [para("Walk-forward results", H2)]
         if summary:
-            story += [_grid([["Summary", "Value"], *[[k, _fmt(v)] for k, v in summary]]), Spacer(1, 6)]
-        story += [_grid(_walk_forward_rows(folds, metric))]
+            story += [grid([["Summary", "Value"], *[[k, _fmt(v)] for k, v in summary]]), Spacer(1, 6)]
+        story += [grid(_walk_forward_rows(folds, metric))]
     return _build(story, target, page_size, title, title)

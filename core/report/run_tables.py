@@ -16,6 +16,7 @@ from core.metric_table import COLUMN_TITLES, metric_info
 from core.metrics import drawdown_series
 from core.report.context import RunReport
 from core.report.formats import unit_text
+from core.risk_stats import monthly_returns as risk_monthly_returns
 
 MONTHS: tuple[str, ...] = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -49,33 +50,46 @@ def daily_table(report: RunReport) -> pd.DataFrame:
 
 
 def monthly_returns(report: RunReport) -> pd.DataFrame:
-    """Strategy returns per calendar month (columns Jan..Dec) and per year (``Year``), one row per year.
+    """Strategy returns per calendar month (columns Jan..Dec) and per year (``Total``), one row per year: the Risk
+    page's table (:func:`core.risk_stats.monthly_returns` of the run's daily series) with month names.
 
     The first month is measured from the initial capital; months outside the date range are left out.
     """
-    result = report.result
-    daily = _last_per_date(result.equity)
-    month_end = daily.groupby([daily.index.year, daily.index.month]).last()
-    previous = np.concatenate([[result.config.initial_capital], month_end.to_numpy()[:-1]])
-    returns = pd.Series(month_end.to_numpy() / previous - 1.0, index=month_end.index)
-    year_end = daily.groupby(daily.index.year).last()
-    prev_year = np.concatenate([[result.config.initial_capital], year_end.to_numpy()[:-1]])
-    yearly = pd.Series(year_end.to_numpy() / prev_year - 1.0, index=year_end.index)
+    table = risk_monthly_returns(report.result.daily_equity)
+    frame = pd.DataFrame({"Year": table.index.astype(int)})
+    for month, label in enumerate(MONTHS, start=1):
+        frame[label] = table[month].to_numpy(dtype=float)
+    frame["Total"] = table["year"].to_numpy(dtype=float)
     start = pd.Timestamp(report.start) if report.start else None
     end = pd.Timestamp(report.end) if report.end else None
-    rows = []
-    for year in yearly.index:
-        row: dict[str, float | int] = {"Year": int(year)}
+    if start is not None or end is not None:
         for month, label in enumerate(MONTHS, start=1):
-            first_day = pd.Timestamp(year=int(year), month=month, day=1)
-            outside = (end is not None and first_day > end) or (
-                start is not None and first_day + pd.offsets.MonthEnd(0) < start
-            )
-            row[label] = math.nan if outside else float(returns.get((year, month), math.nan))
-        row["Total"] = float(yearly[year])
-        rows.append(row)
-    frame = pd.DataFrame(rows, columns=["Year", *MONTHS, "Total"])
+            first_day = pd.to_datetime({"year": frame["Year"], "month": month, "day": 1})
+            outside = np.zeros(len(frame), dtype=bool)
+            if end is not None:
+                outside |= (first_day > end).to_numpy()
+            if start is not None:
+                outside |= (first_day + pd.offsets.MonthEnd(0) < start).to_numpy()
+            frame.loc[outside, label] = math.nan
     return frame[frame[list(MONTHS)].notna().any(axis=1)].reset_index(drop=True)
+
+
+DIVIDEND_COLUMNS: dict[str, str] = {
+    "ex_date": "Ex date", "pay_date": "Pay date", "amount": "Amount per share", "shares": "Shares",
+    "gross": "Gross", "withholding": "Withheld", "net": "Net", "paid": "Paid", "paid_at": "Paid at",
+}  # fmt: skip
+
+
+def dividend_table(report: RunReport) -> pd.DataFrame:
+    """The run's booked dividends with readable headers (ex date, pay date, amount per share, shares, gross,
+    withheld, net, paid, paid at), those with an ex-date inside the date range."""
+    divs = report.result.dividends
+    divs = report.clip(divs, "ex_date") if len(divs) else divs
+    frame = divs.reindex(columns=list(DIVIDEND_COLUMNS)).rename(columns=DIVIDEND_COLUMNS).reset_index(drop=True)
+    for column in ("Ex date", "Pay date", "Paid at"):
+        frame[column] = pd.to_datetime(frame[column])
+    frame["Paid"] = frame["Paid"].astype(bool)
+    return frame
 
 
 @dataclass(frozen=True)

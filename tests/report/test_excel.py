@@ -53,8 +53,9 @@ def run_book(seeded: Seeded):
 
 def test_run_workbook_sheets_headers_and_layout(run_book) -> None:
     report, wb = run_book
-    assert wb.sheetnames == ["Summary", "Transaction Log", "Trades", "Dividends", "Daily Equity", "Monthly Returns",
-                             "Charts"]  # fmt: skip
+    assert wb.sheetnames == ["Summary", "Assumptions", "Transaction Log", "Trades", "Dividends", "Daily Equity",
+                             "Monthly Returns", "Yearly Returns", "Drawdowns", "Rolling Risk", "Benchmark Stats",
+                             "Distribution", "Trade P&L", "Settings", "Definitions", "Charts"]  # fmt: skip
     log = wb["Transaction Log"]
     assert [c.value for c in log[1]] == list(COLUMNS)
     assert log.max_row - 1 == len(report.result.timeline)
@@ -106,8 +107,11 @@ def test_hostile_text_is_inert(run_book) -> None:
 def test_templates_rows_and_date_range(seeded: Seeded, store: Store) -> None:
     report = run_report_from_store(store, seeded.run_id)
     perf = _reopen(run_workbook(report, template="performance"))
-    assert perf.sheetnames == ["Summary", "Daily Equity", "Monthly Returns", "Charts"]
-    assert _reopen(run_workbook(report, template="trades_only")).sheetnames == ["Summary", "Trades"]
+    assert perf.sheetnames == ["Summary", "Assumptions", "Daily Equity", "Monthly Returns", "Yearly Returns",
+                               "Drawdowns", "Rolling Risk", "Benchmark Stats", "Distribution", "Settings",
+                               "Definitions", "Charts"]  # fmt: skip
+    trades_only = _reopen(run_workbook(report, template="trades_only")).sheetnames
+    assert trades_only == ["Summary", "Assumptions", "Trades", "Trade P&L"]
     trades_rows = _reopen(run_workbook(report, rows="trades"))["Transaction Log"]
     assert trades_rows.max_row - 1 == len(report.result.trades)
     part = report.with_period(date(2009, 1, 1), date(2009, 12, 31))
