@@ -36,6 +36,15 @@ def _report() -> RunReport:
     return RunReport(result, meta, run_id=1, name="benchmark")
 
 
+def _long_report() -> RunReport:
+    """The last 8,000 daily bars of the bundled MSFT history with its dividends: the issue's long-run workbook."""
+    from core.data.samples import load_sample
+
+    md = load_sample("MSFT")
+    result = simulate(md.prices.iloc[-8_000:], StrategyConfig(), md.dividends)
+    return RunReport(result, DatasetMeta.from_market_data(md), run_id=2, name="MSFT 8,000 bars")
+
+
 def run() -> list[tuple[str, str, str]]:
     """Measure the three budgets of the issue and return (figure, measured, target) rows."""
     from core.report.excel_run import run_workbook, save_workbook
@@ -43,9 +52,13 @@ def run() -> list[tuple[str, str, str]]:
 
     report = _report()
     n_bars = len(report.result.timeline)
+    long_report = _long_report()
     rows = [
         (f"run workbook, full audit, {n_bars:,} daily bars (s)",
          f"{median_seconds(lambda: save_workbook(run_workbook(report)), 3):.2f}", "<= 3"),
+        (f"run workbook, full audit, {len(long_report.result.timeline):,} daily bars of MSFT, "
+         f"{len(long_report.result.trades):,} trades (s)",
+         f"{median_seconds(lambda: save_workbook(run_workbook(long_report)), 3):.2f}", "<= 3"),
         (f"PDF run report, {n_bars:,} daily bars (s)", f"{median_seconds(lambda: run_pdf(report), 3):.2f}", "<= 5"),
     ]  # fmt: skip
     try:

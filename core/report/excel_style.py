@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -136,19 +137,28 @@ def write_table(
     values = [_column_values(frame.iloc[:, i]) for i in range(len(columns))]
     for row in zip(*values, strict=True):
         ws.append(row)
-    for i, column_values in enumerate(values, start=1):
-        for offset, value in enumerate(column_values, start=1):
-            if looks_like_formula(value):
-                guard_cell(ws.cell(header_row + offset, i))
     last = header_row + len(frame)
+    # The cells just appended, by (row, column): a column's format is set once and its style record copied to the
+    # rest (openpyxl's own worksheet copy does the same), instead of a style lookup per cell through iter_rows —
+    # on a 8,000-bar timeline that was a third of the workbook's time.
+    cells = ws._cells
     for i, name in enumerate(columns, start=1):
         kind = kinds.get(name) or guess_kind(frame.iloc[:, i - 1])
         fmt = FORMATS.get(kind)
         if fmt and fmt != "General" and len(frame):
-            for (cell,) in ws.iter_rows(min_row=header_row + 1, max_row=last, min_col=i, max_col=i):
-                cell.number_format = fmt
+            template = ws.cell(header_row + 1, i)
+            template.number_format = fmt
+            style = template._style
+            for r in range(header_row + 2, last + 1):
+                cell = cells.get((r, i))
+                if cell is not None:
+                    cell._style = StyleArray(style)  # a copy each: later styling changes a cell's record in place
         width = WIDTHS.get(kind, 14)
         ws.column_dimensions[get_column_letter(i)].width = max(width, min(len(name) + 3, 40))
+    for i, column_values in enumerate(values, start=1):
+        for offset, value in enumerate(column_values, start=1):
+            if looks_like_formula(value):
+                guard_cell(ws.cell(header_row + offset, i))
     if filters and columns:
         ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(columns))}{max(last, header_row)}"
     if freeze:
