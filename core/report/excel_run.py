@@ -50,6 +50,7 @@ from core.report.formats import metric_kind, setting_kind
 from core.report.run_tables import config_rows, daily_table, dividend_table, labelled_metrics
 from core.report.tear_sheet import TearSheet, tear_sheet
 from core.report.transaction_log import COLUMN_KINDS, transaction_log
+from core.theme import COLORS, SERIES, STRATEGY, SeriesStyle
 
 Template = Literal["full_audit", "performance", "trades_only"]
 Rows = Literal["all", "trades"]
@@ -179,9 +180,25 @@ def _add_series(chart: LineChart, data_ws: Worksheet, columns: Sequence[int], n_
         ref = Reference(data_ws, min_col=col, min_row=1, max_row=n_rows + 1)
         chart.add_data(ref, titles_from_data=True)
     chart.set_categories(Reference(data_ws, min_col=1, min_row=2, max_row=n_rows + 1))
-    for series in chart.series:
+    for series, col in zip(chart.series, columns, strict=True):
         series.smooth = False
         series.graphicalProperties.line.width = 15000  # EMU: thin lines stay readable with thousands of points
+        style = _series_style(str(data_ws.cell(1, col).value))
+        if style is not None:  # the app's colours and dashes (core.theme), so a chart reads the same everywhere
+            series.graphicalProperties.line.solidFill = style.color.lstrip("#").upper()
+            series.graphicalProperties.line.dashStyle = EXCEL_DASHES.get(style.dash, "solid")
+
+
+EXCEL_DASHES = {"solid": "solid", "dot": "sysDot", "dash": "dash", "dashdot": "dashDot"}
+
+
+def _series_style(header: str) -> SeriesStyle | None:
+    """The theme's style of a Daily Equity column: a series by its name ("Strategy", "Buy & hold", "Static mix",
+    with or without " drawdown"); the stock share draws as the strategy."""
+    name = header.removesuffix(" drawdown")
+    if name == "Stock share":
+        return SERIES[STRATEGY]
+    return next((style for style in SERIES.values() if style.name == name), None)
 
 
 def write_charts(ws: Worksheet, data_ws: Worksheet, daily: pd.DataFrame) -> None:
@@ -201,7 +218,7 @@ def write_charts(ws: Worksheet, data_ws: Worksheet, daily: pd.DataFrame) -> None
     _add_series(share, data_ws, [cols["Stock share"], cols["Guardrail min"], cols["Guardrail max"]], n)
     for series in share.series[1:]:
         series.graphicalProperties.line.dashStyle = "dash"
-        series.graphicalProperties.line.solidFill = "C0392B"
+        series.graphicalProperties.line.solidFill = COLORS.guardrail_line.lstrip("#").upper()
     share.y_axis.scaling.min = 0
     share.y_axis.scaling.max = 1
     ws.add_chart(share, "A39")

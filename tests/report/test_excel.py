@@ -155,3 +155,23 @@ def test_study_workbook(seeded: Seeded, store: Store) -> None:
     no_wf = _reopen(study_workbook(study_report_from_store(store, seeded.study_id)))
     assert "Walk-Forward" not in no_wf.sheetnames
     _assert_no_formulas(wb)
+
+
+def test_excel_chart_series_have_the_apps_colours(tmp_path) -> None:
+    from core import StrategyConfig, simulate
+    from core.report.context import DatasetMeta, RunReport
+    from core.report.excel_run import run_workbook
+    from core.theme import COLORS, SERIES, STRATEGY
+
+    prices = pd.DataFrame({"close": [100.0, 97.0, 101.0, 99.0, 103.0]}, index=pd.bdate_range("2024-01-02", periods=5))
+    report = RunReport(simulate(prices, StrategyConfig()), DatasetMeta(name="t", symbol="T", sha256="0" * 64))
+    charts = run_workbook(report)["Charts"]._charts
+    equity, drawdown, share = charts
+    def rgb(series):
+        return series.graphicalProperties.line.solidFill.srgbClr
+
+    expected = [SERIES[k].color.lstrip("#").upper() for k in (STRATEGY, "buy_and_hold", "static_mix")]
+    assert [rgb(s) for s in equity.series] == expected
+    assert equity.series[2].graphicalProperties.line.prstDash == "sysDot"  # the static mix is dotted, as in the app
+    assert [rgb(s) for s in drawdown.series] == expected
+    assert rgb(share.series[1]) == COLORS.guardrail_line.lstrip("#").upper()
