@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from core.metric_table import metric_info
@@ -92,6 +93,24 @@ def heatmap_axes(study: StudyReport, x: str | None = None, y: str | None = None)
     return varied[0], varied[1]
 
 
+MAX_LEVELS = 100
+"""A parameter with more distinct values than this (a random or Bayesian search over a continuous range) is grouped
+into this many equal-width bins, labelled by their midpoints, for the heatmap and the sensitivity table: a
+100,000-trial study otherwise asked for a 100,000 × 100,000 pivot."""
+
+
+def levels(values: pd.Series, max_levels: int = MAX_LEVELS) -> pd.Series:
+    """``values`` unchanged when they take at most ``max_levels`` distinct values (or are not numbers), else each
+    replaced by the midpoint of its bin among ``max_levels`` equal-width bins over their range."""
+    if values.nunique(dropna=True) <= max_levels or not pd.api.types.is_numeric_dtype(values.dtype):
+        return values
+    v = values.to_numpy(dtype=float)
+    edges = np.linspace(np.nanmin(v), np.nanmax(v), max_levels + 1)
+    bins = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, max_levels - 1)
+    middles = (edges[:-1] + edges[1:]) / 2
+    return pd.Series(np.where(np.isnan(v), np.nan, middles[bins]), index=values.index, name=values.name)
+
+
 def heatmap_pivot(
     study: StudyReport, x: str | None = None, y: str | None = None, *, metric: str | None = None, agg: str = "mean"
 ) -> pd.DataFrame | None:
@@ -105,7 +124,8 @@ def heatmap_pivot(
     done = study.completed()
     if done.empty:
         return None
-    pivot = done.pivot_table(index=y_col, columns=x_col, values=metric, aggfunc=agg)
+    binned = done.assign(**{x_col: levels(done[x_col]), y_col: levels(done[y_col])})
+    pivot = binned.pivot_table(index=y_col, columns=x_col, values=metric, aggfunc=agg)
     pivot.index.name, pivot.columns.name = param_label(y_col), param_label(x_col)
     return pivot.sort_index().sort_index(axis=1)
 
@@ -118,7 +138,8 @@ def sensitivity(study: StudyReport, metric: str | None = None) -> pd.DataFrame:
     done = study.completed()
     frames = []
     for column in study.varied_params:
-        grouped = done.groupby(column, dropna=True)[metric].agg(["count", "mean", "median", "min", "max"])
+        grouped = levels(done[column]).to_frame().assign(_m=done[metric]).groupby(column, dropna=True)["_m"].agg(
+            ["count", "mean", "median", "min", "max"])
         grouped = grouped.reset_index().rename(columns={column: "Value"})
         grouped.insert(0, "Parameter", setting_label(column))
         grouped["Value"] = [setting_text(column, v) for v in grouped["Value"]]

@@ -103,3 +103,22 @@ def test_app_heatmap_prints_cell_values_in_small_grids() -> None:
     trace = study_heatmap_figure(view).data[0]
     grid = heatmap(trials, "trigger_up", "trigger_down", "sharpe", "max")
     assert [list(r) for r in trace.text] == [[cell_text("sharpe", v) for v in row] for row in grid.to_numpy()]
+
+
+def test_a_continuous_random_search_is_binned_not_pivoted_on_every_value() -> None:
+    from core.report.study_tables import MAX_LEVELS, heatmap_pivot, levels, sensitivity
+
+    rng = np.random.default_rng(3)
+    n = 5_000
+    u, d = rng.uniform(0.01, 0.1, n), rng.uniform(0.01, 0.08, n)
+    trials = pd.DataFrame({"index": np.arange(n), "status": "completed", "param.trigger_up": u,
+                           "param.trigger_down": d, "sharpe": 5 * u - 3 * d})
+    study = StudyReport(trials, name="random", study_id=2, method="random", objective="sharpe")
+    pivot = heatmap_pivot(study)
+    assert pivot.shape[0] <= MAX_LEVELS and pivot.shape[1] <= MAX_LEVELS
+    binned = levels(pd.Series(u))
+    width = (u.max() - u.min()) / MAX_LEVELS
+    assert binned.nunique() <= MAX_LEVELS and np.all(np.abs(binned - u) <= width / 2 + 1e-12)
+    assert len(sensitivity(study)) <= 2 * MAX_LEVELS
+    grid = pd.Series(np.repeat([0.01, 0.02, 0.03], 4))
+    assert levels(grid).equals(grid)  # a grid's own values are kept
