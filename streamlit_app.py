@@ -16,6 +16,7 @@ from app.views.data import data_page
 from app.views.definitions import definitions_page
 from app.views.home import home_page
 from app.views.optimise import optimise_page
+from app.views.portfolio import portfolio_page
 from app.views.positions import positions_page
 from app.views.regimes import regimes_page
 from app.views.reports import reports_page
@@ -38,6 +39,7 @@ VIEWS = {
     "data": data_page,
     "backtest": backtest_page,
     "runs": runs_page,
+    "portfolio": portfolio_page,
     "optimise": optimise_page,
     "positions": positions_page,
     "robustness": robustness_page,

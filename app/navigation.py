@@ -29,6 +29,7 @@ PAGES: tuple[PageEntry, ...] = (
     PageEntry("data", "Data", ":material/database:", "market-data"),
     PageEntry("backtest", "Backtest", ":material/query_stats:", "run-backtest"),
     PageEntry("runs", "Runs", ":material/history:", "saved-runs"),
+    PageEntry("portfolio", "Portfolio", ":material/pie_chart:", "portfolio-cells"),
     PageEntry("optimise", "Optimise", ":material/tune:", "optimisation-lab"),
     PageEntry("positions", "Positions", ":material/account_balance:", "my-positions"),
     PageEntry("robustness", "Robustness", ":material/verified:", "robustness-checks"),
