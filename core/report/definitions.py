@@ -13,7 +13,7 @@ from core.metric_registry import MAXIMISE, METRICS
 METRIC_DEFINITIONS: dict[str, str] = {m.name: m.definition for m in METRICS}
 
 
-_UNIT_WORDS: dict[str, str] = {
+UNIT_WORDS: dict[str, str] = {
     "fraction": "percent", "ratio": "ratio", "count": "count", "money": "currency", "days": "days",
     "times_per_year": "times a year", "bps": "basis points", "flag": "on / off", "choice": "one of",
     "per_year": "periods a year",
@@ -30,7 +30,7 @@ def _default_text(field: ConfigField) -> str:
     return f"{field.default:g}" if field.numeric else str(field.default)
 
 
-def _valid_text(field: ConfigField) -> str:
+def valid_text(field: ConfigField) -> str:
     if field.kind == "choice":
         return ", ".join(field.choices)
     if field.kind == "bool":
@@ -48,9 +48,9 @@ def config_definitions() -> pd.DataFrame:
         {
             "Field": [f.name for f in CONFIG_FIELDS],
             "Label": [f.label for f in CONFIG_FIELDS],
-            "Unit": [_UNIT_WORDS[f.unit] for f in CONFIG_FIELDS],
+            "Unit": [UNIT_WORDS[f.unit] for f in CONFIG_FIELDS],
             "Default": [_default_text(f) for f in CONFIG_FIELDS],
-            "Valid values": [_valid_text(f) for f in CONFIG_FIELDS],
+            "Valid values": [valid_text(f) for f in CONFIG_FIELDS],
             "Meaning": [f.help for f in CONFIG_FIELDS],
         }
     )
@@ -63,7 +63,7 @@ def metric_definitions() -> pd.DataFrame:
             "Metric": [m.name for m in METRICS],
             "Label": [m.label for m in METRICS],
             "Group": [m.group for m in METRICS],
-            "Unit": [_UNIT_WORDS[m.unit] for m in METRICS],
+            "Unit": [UNIT_WORDS[m.unit] for m in METRICS],
             "Better": ["higher" if m.direction == MAXIMISE else "lower" for m in METRICS],
             "Definition": [m.definition for m in METRICS],
         }

@@ -104,7 +104,9 @@ class _NumberedCanvas(Canvas):
 Target = str | Path | BinaryIO | None
 
 
-def _build(story: list[Any], target: Target, page_size: str, title: str, footer: str) -> bytes | None:
+def build_pdf(story: list[Any], target: Target, page_size: str, title: str, footer: str) -> bytes | None:
+    """Lay ``story`` out on ``page_size`` pages with the report's fonts, title and footer (page numbers); the bytes,
+    or None when written to ``target``. Shared by the run, study and portfolio PDFs."""
     if page_size not in PAGE_SIZES:
         raise ValueError(f"page size must be one of {', '.join(PAGE_SIZES)}, got {page_size!r}")
     buffer = io.BytesIO() if target is None else None
@@ -287,7 +289,7 @@ def run_pdf(report: RunReport, target: Target = None, *, page_size: PageSize = "
     story += [para("Tear-sheet statistics", H2), statistic_definitions_grid((45 * mm, 130 * mm))]
     story += [PageBreak(), *assumptions_section(report, width)]
     footer = f"{report.title} - {ds.symbol} {first:%Y-%m-%d} to {last:%Y-%m-%d}"
-    return _build(story, target, page_size, report.title, footer)
+    return build_pdf(story, target, page_size, report.title, footer)
 
 
 # --- study report -----------------------------------------------------------------------------------------------
@@ -427,4 +429,4 @@ def study_pdf(
         if summary:
             story += [grid([["Summary", "Value"], *[[k, _fmt(v)] for k, v in summary]]), Spacer(1, 6)]
         story += [grid(_walk_forward_rows(folds, metric))]
-    return _build(story, target, page_size, title, title)
+    return build_pdf(story, target, page_size, title, title)

@@ -50,8 +50,7 @@ from core.portfolio.rules import PORTFOLIO_FIELDS
 
 # The registries' unit words and valid-value texts, as the run's Settings sheet and the Definitions page show
 # them; private in core.report.definitions, which builds its tables for the configuration fields only.
-from core.report.definitions import _UNIT_WORDS as UNIT_WORDS
-from core.report.definitions import _valid_text, config_definitions
+from core.report.definitions import UNIT_WORDS, config_definitions, valid_text
 from core.report.excel_run import TRADE_KINDS, save_workbook
 from core.report.excel_style import (
     BOLD,
@@ -65,7 +64,7 @@ from core.report.excel_style import (
 )
 from core.report.exports import MIME, Export
 from core.report.formats import format_value, setting_kind, setting_text, unit_text
-from core.report.pdf import KPI_METRICS, PAGE_SIZES, STRATEGY_KPIS, PageSize, _build
+from core.report.pdf import KPI_METRICS, PAGE_SIZES, STRATEGY_KPIS, PageSize, build_pdf
 from core.report.pdf_charts import heatmap_drawing, line_chart
 from core.report.pdf_fonts import BOLD as PDF_BOLD
 from core.report.pdf_layout import H2, SMALL, TITLE, grid, pairs_table, para, para_text
@@ -220,7 +219,7 @@ def rule_rows(report: PortfolioReport) -> list[RuleRow]:
 
 def _rule_row(field: ConfigField, value: Any) -> RuleRow:
     return RuleRow(field.name, field.label, value, UNIT_WORDS[field.unit], unit_text(field.unit, value),
-                   unit_text(field.unit, field.default), _valid_text(field), field.help,
+                   unit_text(field.unit, field.default), valid_text(field), field.help,
                    RULE_KINDS.get(field.unit, "text"))
 
 
@@ -568,7 +567,7 @@ def portfolio_pdf(report: PortfolioReport, *, page_size: PageSize = "a4") -> byt
     story += [PageBreak(), para("Portfolio rules", H2), grid(rule_table, widths=(60 * mm, 40 * mm, 40 * mm))]
     story += [para("Configuration of each cell", H2), *_configuration_tables(report, width)]
     footer = f"{report.title} - {first:%Y-%m-%d} to {last:%Y-%m-%d}"
-    return _build(story, None, page_size, report.title, footer) or b""
+    return build_pdf(story, None, page_size, report.title, footer) or b""
 
 
 # --- one entry point ----------------------------------------------------------------------------------------------
