@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run api stack test test-fast bench lint clean
+.PHONY: run api stack test test-fast bench bench-peers lint clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,21 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# Optional: a separate venv with vectorbt and backtesting.py (the runtime pins plus the two peers; never needed by
+# the tests), then the same grid through ours and both peers. `make bench` prints these rows once it exists.
+PEERS_VENV := .venv-peers
+PEERS_STAMP := $(PEERS_VENV)/.installed
+PEERS := vectorbt==1.2.0 backtesting==0.6.6
+
+$(PEERS_STAMP): requirements.txt
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/pip install --quiet --upgrade pip
+	$(PEERS_VENV)/bin/pip install --quiet -r requirements.txt $(PEERS)
+	touch $(PEERS_STAMP)
+
+bench-peers: $(PEERS_STAMP)
+	$(PEERS_VENV)/bin/python -m benchmarks peers
 
 # ruff, then the layer contracts in pyproject.toml ([tool.importlinter]): a wrong-way import fails here.
 lint: $(STAMP)

@@ -15,6 +15,8 @@ MODULES = [
     "benchmarks.bench_report",
     "benchmarks.bench_analysis",
     "benchmarks.bench_app",
+    # vectorbt and backtesting.py on the same grid: measured in .venv-peers (`make bench-peers`), else one line.
+    "benchmarks.bench_peers",
 ]
 # Run only when named (``python -m benchmarks bench_dask``): they take minutes.
 ON_REQUEST = ["benchmarks.bench_dask"]
@@ -37,7 +39,11 @@ def main(argv: list[str]) -> int:
         except ModuleNotFoundError as exc:
             print(f"\n== {name}: not available ({exc})")
             continue
-        print_rows(name.split(".")[-1], module.run())
+        rows = module.run()
+        if isinstance(rows, str):  # a module with nothing to measure here says why in one line
+            print(f"\n{rows}")
+        else:
+            print_rows(name.split(".")[-1], rows)
     return 0
 
 
