@@ -40,12 +40,12 @@ class SubjectBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["run", "study", "position", "alerts"]
-    id: int = Field(ge=0, description="the run, study or position id; 0 for the alerts (the watch list)")
+    kind: Literal["run", "study", "portfolio", "position", "alerts"]
+    id: int = Field(ge=0, description="the run, study, portfolio or position id; 0 for the alerts (the watch list)")
     format: Literal["xlsx", "pdf", "csv", "json", "png", "svg"]
     options: dict[str, Any] = Field(default_factory=dict, description=(
         "run: template, page_size, table, chart, latest_data (re-run on the newest stored dataset of the symbol); "
-        "study: page_size, top_n; position: none; alerts: near_pct, stale_hours"))
+        "study: page_size, top_n; portfolio: latest_data; position: none; alerts: near_pct, stale_hours"))
 
 
 class SendBody(BaseModel):

@@ -28,16 +28,16 @@ EXIT_NOT_SENT = 1
 def _subject(args: argparse.Namespace) -> Any:
     from usecases.delivery import ReportSubject, SubjectError
 
-    kinds = [(k, getattr(args, k)) for k in ("run", "study", "position") if getattr(args, k) is not None]
+    kinds = [(k, getattr(args, k)) for k in ("run", "study", "portfolio", "position") if getattr(args, k) is not None]
     if args.alerts:
         kinds.append(("alerts", 0))
     if len(kinds) != 1:
-        raise CliError("name exactly one of --run ID, --study ID, --position ID or --alerts")
+        raise CliError("name exactly one of --run ID, --study ID, --portfolio ID, --position ID or --alerts")
     kind, ident = kinds[0]
     options: dict[str, Any] = {}
     if getattr(args, "latest_data", False):
-        if kind != "run":
-            raise CliError("--latest-data applies to a run")
+        if kind not in ("run", "portfolio"):
+            raise CliError("--latest-data applies to a run or a portfolio")
         options["latest_data"] = True
     for name in ("template", "page_size", "table", "chart"):
         value = getattr(args, name, None)
@@ -56,6 +56,7 @@ def _subject_arguments(p: argparse.ArgumentParser) -> None:
     what = p.add_argument_group("what to send (one of)")
     what.add_argument("--run", type=record_id, metavar="ID", help="a saved run")
     what.add_argument("--study", type=record_id, metavar="ID", help="an optimisation study")
+    what.add_argument("--portfolio", type=record_id, metavar="ID", help="a stored portfolio")
     what.add_argument("--position", type=record_id, metavar="ID", help="a held position (xlsx or csv)")
     what.add_argument("--alerts", action="store_true", help="the watch list of every held position (csv or json)")
     p.add_argument("--format", choices=("xlsx", "pdf", "csv", "json", "png", "svg"),

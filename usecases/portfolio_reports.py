@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from core.report.portfolio_exports import PORTFOLIO_FORMATS, PortfolioCellMeta, PortfolioReport, portfolio_export
 from storage import Store, StoredCell, StoreReadOnly
-from usecases.portfolios import rerun_portfolio
+from usecases.portfolios import on_newest_data, run_portfolio, spec_of
 
 __all__ = ["PORTFOLIO_FORMATS", "PortfolioReportFile", "cell_metas", "portfolio_report", "portfolio_report_record"]
 
@@ -37,13 +37,19 @@ class PortfolioReportFile(NamedTuple):
         return self.mime
 
 
-def portfolio_report_record(store: Store, portfolio_id: int) -> PortfolioReport:
-    """The stored portfolio re-run on the datasets it ran on, with its identity and each cell's dataset, as a
-    report (``NotFound`` when there is no such portfolio). The re-run is the stored one bit for bit for the same
-    engine version (``usecases.portfolios.verify_portfolio`` checks it); the report names the engine that re-ran it."""
+def portfolio_report_record(store: Store, portfolio_id: int, *, latest_data: bool = False) -> PortfolioReport:
+    """The stored portfolio re-run — on the datasets it ran on, or (``latest_data``) on the newest stored dataset of
+    each cell's symbol, as a scheduled report sends it — with its identity and each cell's dataset, as a report
+    (``NotFound`` when there is no such portfolio). On its own data the re-run is the stored one bit for bit for the
+    same engine version (``usecases.portfolios.verify_portfolio`` checks it)."""
     record = store.get_portfolio(portfolio_id)
-    result = rerun_portfolio(store, portfolio_id)
-    return PortfolioReport(result, cell_metas(store, record.cells), portfolio_id=record.id, name=record.name,
+    spec = spec_of(record)
+    if latest_data:
+        spec = on_newest_data(store, spec)
+    result = run_portfolio(store, spec)
+    with contextlib.suppress(StoreReadOnly):
+        store.record_audit("run", "portfolio", portfolio_id, {"action": "rerun", "latest_data": latest_data})
+    return PortfolioReport(result, cell_metas(store, spec.cells), portfolio_id=record.id, name=record.name,
                            notes=record.notes, created_at=record.created_at)
 
 
@@ -58,7 +64,7 @@ def cell_metas(store: Store, cells: Sequence[StoredCell]) -> tuple[PortfolioCell
     return tuple(metas)
 
 
-def portfolio_report(store: Store, portfolio_id: int, fmt: str) -> PortfolioReportFile:
+def portfolio_report(store: Store, portfolio_id: int, fmt: str, *, latest_data: bool = False) -> PortfolioReportFile:
     """The stored portfolio ``portfolio_id`` re-run and exported as ``fmt`` (one of :data:`PORTFOLIO_FORMATS`:
     ``xlsx``, ``pdf``, ``csv`` of the trades, ``json``); the export is written to the audit log (skipped on a
     read-only store, where the file is still made).
@@ -69,7 +75,7 @@ def portfolio_report(store: Store, portfolio_id: int, fmt: str) -> PortfolioRepo
     """
     if fmt not in PORTFOLIO_FORMATS:
         raise ValueError(f"a portfolio exports as {', '.join(PORTFOLIO_FORMATS)}, not {fmt!r}")
-    export = portfolio_export(portfolio_report_record(store, portfolio_id), fmt)
+    export = portfolio_export(portfolio_report_record(store, portfolio_id, latest_data=latest_data), fmt)
     with contextlib.suppress(StoreReadOnly):
         store.record_audit("export", "portfolio", portfolio_id, {"format": fmt, "filename": export.filename})
     return PortfolioReportFile(export.filename, export.data, export.mime)

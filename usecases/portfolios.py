@@ -82,14 +82,20 @@ def rerun_portfolio(store: Store, portfolio_id: int, *, latest_data: bool = Fals
     each cell's symbol and interval — what a scheduled report sends."""
     spec = spec_of(store.get_portfolio(portfolio_id))
     if latest_data:
-        spec = PortfolioSpec(spec.rules, tuple(_on_newest_data(store, c) for c in spec.cells))
+        spec = on_newest_data(store, spec)
     result = run_portfolio(store, spec)
     with contextlib.suppress(StoreReadOnly):
         store.record_audit("run", "portfolio", portfolio_id, {"action": "rerun", "latest_data": latest_data})
     return result
 
 
-def _on_newest_data(store: Store, cell: StoredCell) -> StoredCell:
+def on_newest_data(store: Store, spec: PortfolioSpec) -> PortfolioSpec:
+    """``spec`` with each cell on the newest stored dataset of its symbol and interval (its own when none is
+    newer)."""
+    return PortfolioSpec(spec.rules, tuple(_cell_on_newest_data(store, c) for c in spec.cells))
+
+
+def _cell_on_newest_data(store: Store, cell: StoredCell) -> StoredCell:
     info = store.get_dataset(cell.dataset_id)
     newest = newest_dataset(store, info.symbol, interval=info.interval) if info.symbol else None
     if newest is None:

@@ -34,7 +34,9 @@ CADENCE_EXAMPLES: tuple[str, ...] = ("weekly mon 07:30", "weekdays 07:00", "dail
                                      "hourly :00", "0 8 * * mon-fri")
 ZONES: tuple[str, ...] = ("UTC", "Europe/Zurich", "Europe/London", "America/New_York", "America/Chicago",
                           "Asia/Tokyo", "Asia/Hong_Kong", "Australia/Sydney")
-KIND_TITLES: dict[str, str] = {"run": "A saved run", "study": "A study", "position": "A held position"}
+KIND_TITLES: dict[str, str] = {"run": "A saved run", "study": "A study", "portfolio": "A portfolio",
+                               "position": "A held position"}
+LATEST_DATA_KINDS = ("run", "portfolio")  # re-run on the newest stored data before each report
 MAX_HISTORY = 200
 
 
@@ -56,6 +58,8 @@ def _subject_choices(store: Store, kind: str) -> dict[int, str]:
         return {r.id: f"#{r.id} {r.name}".rstrip() for r in store.list_runs(limit=200)}
     if kind == "study":
         return {s.id: f"#{s.id} {s.name} ({s.method})" for s in store.list_studies()}
+    if kind == "portfolio":
+        return {p.id: f"#{p.id} {p.name} ({', '.join(c.name for c in p.cells)})" for p in store.list_portfolios()}
     return {p.id: f"#{p.id} {p.ticker} {p.name}".rstrip() for p in ledger(store).list()}
 
 
@@ -71,7 +75,8 @@ def new_schedule_section(store: Store) -> None:
         subject_id = left.selectbox("Which", list(choices), format_func=choices.get, key="sched_subject")
         fmt = right.selectbox("Format", FORMATS[kind or "run"], key="sched_format")
         name = left.text_input("Name", key="sched_name", placeholder="Monday GOOG report")
-        latest = right.checkbox("Re-run on the newest data of the stock", key="sched_latest", disabled=kind != "run",
+        latest = right.checkbox("Re-run on the newest data of the stock", key="sched_latest",
+                                disabled=kind not in LATEST_DATA_KINDS,
                                 help="Each report re-runs the saved configuration on the newest stored dataset of "
                                      "the same symbol (import the latest prices on the Data page).")
         cadence = left.text_input("When", value=CADENCE_EXAMPLES[0], key="sched_cadence",
@@ -83,7 +88,7 @@ def new_schedule_section(store: Store) -> None:
         submitted = st.form_submit_button("Create the schedule", icon=":material/add_alarm:")
     if not submitted:
         return
-    options: dict[str, Any] = {"latest_data": True} if latest and kind == "run" else {}
+    options: dict[str, Any] = {"latest_data": True} if latest and kind in LATEST_DATA_KINDS else {}
     try:
         subject = ReportSubject(kind or "run", int(subject_id), str(fmt), options)
         schedule = create_schedule(store, name, subject, cadence, timezone=str(zone),

@@ -41,7 +41,7 @@ def test_send_that_fails_exits_1_and_says_why(seeded: Seeded, tmp_path: Path, ca
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["send", "--format", "pdf", "--to", "a@example.com"],
-     "exactly one of --run ID, --study ID, --position ID or --alerts"),
+     "exactly one of --run ID, --study ID, --portfolio ID, --position ID or --alerts"),
     (["send", "--run", "1", "--study", "1", "--to", "a@example.com"], "exactly one of"),
     (["send", "--run", "99", "--to", "a@example.com"], "no run with id 99"),
     (["send", "--run", "1", "--to", "s3://k:s@b/"], "credentials never go in a destination"),

@@ -1,9 +1,10 @@
-"""What a delivery sends: a stored run (optionally re-run on the newest data of its stock), a study, a held
-position or the watch list of every held position (docs/strategy.md §11), in one of its export formats, with the
-summary that goes into the message.
+"""What a delivery sends: a stored run (optionally re-run on the newest data of its stock), a study, a stored
+portfolio (likewise, on the newest data of each cell's stock), a held position or the watch list of every held
+position (docs/strategy.md §11), in one of its export formats, with the summary that goes into the message.
 
-The files are the exports of :mod:`core.report.exports` and :mod:`core.position_history`, built from the store by
-the same use cases as the app's downloads, so an attached report equals the one downloaded by hand.
+The files are the exports of :mod:`core.report.exports`, :mod:`core.report.portfolio_exports` and
+:mod:`core.position_history`, built from the store by the same use cases as the app's downloads, so an attached
+report equals the one downloaded by hand.
 """
 
 from __future__ import annotations
@@ -20,24 +21,28 @@ from core.position_history import history_csv, history_excel
 from core.report.context import DatasetMeta, RunReport
 from core.report.email_summary import ReportSummary, kpi_pairs
 from core.report.exports import MIME, RUN_FORMATS, STUDY_FORMATS, Export, run_export, study_export
+from core.report.portfolio_exports import portfolio_export
 from core.report.safe_cells import safe_frame
 from storage import Store
 from usecases.alerts import newest_dataset, record_changes, watch_list
 from usecases.ledger import ledger
+from usecases.portfolio_reports import PORTFOLIO_FORMATS, portfolio_report_record
 from usecases.reports import run_report_from_store, study_report_from_store
 
 RUN = "run"
 STUDY = "study"
 POSITION = "position"
 ALERTS = "alerts"  # the watch list of every active position; its id is 0 (there is one list)
+PORTFOLIO = "portfolio"
 POSITION_FORMATS: tuple[str, ...] = ("xlsx", "csv")
 ALERTS_FORMATS: tuple[str, ...] = ("csv", "json")
-FORMATS: dict[str, tuple[str, ...]] = {RUN: RUN_FORMATS, STUDY: STUDY_FORMATS, POSITION: POSITION_FORMATS,
-                                       ALERTS: ALERTS_FORMATS}
+FORMATS: dict[str, tuple[str, ...]] = {RUN: RUN_FORMATS, STUDY: STUDY_FORMATS, PORTFOLIO: PORTFOLIO_FORMATS,
+                                       POSITION: POSITION_FORMATS, ALERTS: ALERTS_FORMATS}
 # The options each kind takes (passed to its export), and their types.
 OPTIONS: dict[str, dict[str, type]] = {
     RUN: {"template": str, "page_size": str, "table": str, "chart": str, "latest_data": bool},
     STUDY: {"page_size": str, "top_n": int},
+    PORTFOLIO: {"latest_data": bool},
     POSITION: {},
     ALERTS: {"near_pct": float, "stale_hours": float},
 }
@@ -110,6 +115,8 @@ def require_subject(store: Store, subject: ReportSubject) -> None:
         store.get_run(subject.id)
     elif subject.kind == STUDY:
         store.get_study(subject.id)
+    elif subject.kind == PORTFOLIO:
+        store.get_portfolio(subject.id)
     elif subject.kind == POSITION:
         ledger(store).get(subject.id)
 
@@ -157,6 +164,8 @@ def build_report(store: Store, subject: ReportSubject) -> BuiltReport:
         return BuiltReport(study_export(study, subject.format, **options), ReportSummary(title, facts, kpis))
     if subject.kind == ALERTS:
         return _alerts_report(store, subject)
+    if subject.kind == PORTFOLIO:
+        return _portfolio_report(store, subject)
     history = ledger(store).history(subject.id)
     position = history.position
     data = history_excel(history) if subject.format == "xlsx" else history_csv(history)
@@ -167,6 +176,17 @@ def build_report(store: Store, subject: ReportSubject) -> BuiltReport:
     return BuiltReport(Export(data, f"{stem}.{subject.format}", MIME[subject.format]),
                        ReportSummary(title, facts))
 
+
+
+def _portfolio_report(store: Store, subject: ReportSubject) -> BuiltReport:
+    report = portfolio_report_record(store, subject.id, latest_data=bool(subject.options.get("latest_data")))
+    result = report.result
+    first, last = result.equity.index[0], result.equity.index[-1]
+    facts = (("Cells", ", ".join(f"{c.name} {c.weight * 100:.0f} %" for c in report.cells)),
+             ("Period", f"{first:%Y-%m-%d} to {last:%Y-%m-%d}"))
+    return BuiltReport(portfolio_export(report, subject.format),
+                       ReportSummary(f"Portfolio {subject.id}: {report.name or 'unnamed'}", facts,
+                                     kpi_pairs(result.metrics)))
 
 
 def _alerts_report(store: Store, subject: ReportSubject) -> BuiltReport:
