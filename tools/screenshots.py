@@ -1,6 +1,6 @@
 """Take the README's screenshots: start the app on a free port, open each page in Debian's Chromium, save PNGs.
 
-Run: ``.venv/bin/python tools/screenshots.py`` (needs ``apt-get install chromium`` and ``pip install playwright``;
+Run: ``.venv/bin/python tools/screenshots.py [page ...]`` (needs ``apt-get install chromium`` and ``pip install playwright``;
 never ``playwright install``: the browser comes from Debian).
 """
 
@@ -29,7 +29,10 @@ PAGES = {
     "runs": "saved-runs",
     "positions": "my-positions",
     "audit": "audit-log",
+    "portfolio": "portfolio-cells",
 }
+# Pages shown after pressing a button (its label), so the screenshot has results on it.
+PRESS_FIRST = {"portfolio": "Run portfolio"}
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -90,8 +93,16 @@ def main() -> int:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 2300})
             _open(page, f"http://127.0.0.1:{port}/")  # a deep link works once the session exists
+            wanted = set(sys.argv[1:]) or set(PAGES)  # e.g. `tools/screenshots.py portfolio` for one page
             for name, path in PAGES.items():
+                if name not in wanted:
+                    continue
                 _open(page, f"http://127.0.0.1:{port}/{path}")
+                if name in PRESS_FIRST:
+                    page.get_by_role("button", name=PRESS_FIRST[name]).click()
+                    time.sleep(2)
+                    page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=120_000)
+                    time.sleep(3)
                 page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
                 print(f"saved {OUT / f'{name}.png'}")
             browser.close()
