@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
@@ -123,22 +123,22 @@ def build_pdf(story: list[Any], target: Target, page_size: str, title: str, foot
 # --- run report -------------------------------------------------------------------------------------------------
 
 
-def _kpi_rows(report: RunReport) -> list[list[str]]:
-    table = report.table
-    head = ["Metric", *(COLUMN_TITLES[c] for c in table.columns)]
-    rows = [head]
+def kpi_rows(table: pd.DataFrame, titles: Mapping[str, str] = COLUMN_TITLES) -> list[list[str]]:
+    """The headline metrics (``KPI_METRICS``) of a metrics table (one column per series: the strategy or portfolio
+    and its benchmarks, headed by ``titles``), labelled and formatted from the metric registry."""
+    rows = [["Metric", *(titles[c] for c in table.columns)]]
     for name in KPI_METRICS:
         rows.append([metric_info(name).label, *(format_metric(name, table.at[name, c]) for c in table.columns)])
     return rows
 
 
-def _strategy_rows(report: RunReport) -> list[list[Any]]:
-    # The definition beside each figure says what it counts: "Trades" leaves out the initial purchase, whose
-    # commission the commission figure includes (a run with no trade still paid for its initial order).
-    rows: list[list[Any]] = [["Strategy figure", "Value", "What it counts"]]
+def figure_rows(metrics: Mapping[str, float], heading: str) -> list[list[Any]]:
+    """The ``STRATEGY_KPIS`` figures with what each counts: "Trades" leaves out the initial purchase, whose
+    commission the commission figure includes (a run with no trade still paid for its initial order)."""
+    rows: list[list[Any]] = [[heading, "Value", "What it counts"]]
     for name in STRATEGY_KPIS:
         info = metric_info(name)
-        rows.append([info.label, format_metric(name, report.result.metrics.get(name)),
+        rows.append([info.label, format_metric(name, metrics.get(name)),
                      para(para_text(info.definition), SMALL)])  # fmt: skip
     return rows
 
@@ -277,8 +277,8 @@ def run_pdf(report: RunReport, target: Target = None, *, page_size: PageSize = "
     if report.notes:
         pairs.append(("Notes", report.notes))
     story += [pairs_table(pairs, (28 * mm, width - 28 * mm)), Spacer(1, 6)]
-    kpis = grid(_kpi_rows(report), widths=(55 * mm, 30 * mm, 30 * mm, 30 * mm))
-    strategy = grid(_strategy_rows(report), widths=(55 * mm, 30 * mm, width - 85 * mm))
+    kpis = grid(kpi_rows(report.table), widths=(55 * mm, 30 * mm, 30 * mm, 30 * mm))
+    strategy = grid(figure_rows(report.result.metrics, "Strategy figure"), widths=(55 * mm, 30 * mm, width - 85 * mm))
     strategy.setStyle(TableStyle([("ALIGN", (2, 1), (2, -1), "LEFT")]))
     story += [para("Key figures against the benchmarks", H2), kpis, Spacer(1, 6), strategy]
     story += [PageBreak(), para("Charts", H2), *_charts(report, width)]

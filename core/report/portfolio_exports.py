@@ -43,7 +43,7 @@ from core.figures_portfolio import (
 )
 from core.json_values import plain, records
 from core.metric_registry import METRIC_ORDER
-from core.metric_table import RETURN_AND_RISK, format_metric, metric_info
+from core.metric_table import RETURN_AND_RISK, metric_info
 from core.metrics import daily_equity, performance_metrics
 from core.portfolio import POOL, PortfolioResult
 from core.portfolio.rules import PORTFOLIO_FIELDS
@@ -64,7 +64,7 @@ from core.report.excel_style import (
 )
 from core.report.exports import MIME, Export
 from core.report.formats import format_value, setting_kind, setting_text, unit_text
-from core.report.pdf import KPI_METRICS, PAGE_SIZES, STRATEGY_KPIS, PageSize, build_pdf
+from core.report.pdf import PAGE_SIZES, PageSize, build_pdf, figure_rows, kpi_rows
 from core.report.pdf_charts import heatmap_drawing, line_chart
 from core.report.pdf_fonts import BOLD as PDF_BOLD
 from core.report.pdf_layout import H2, SMALL, TITLE, grid, pairs_table, para, para_text
@@ -441,22 +441,6 @@ def portfolio_json(report: PortfolioReport) -> bytes:
 # --- PDF ----------------------------------------------------------------------------------------------------------
 
 
-def _kpi_rows(report: PortfolioReport) -> list[list[str]]:
-    table = report.metrics_table
-    rows = [["Metric", *(COLUMN_TITLES[c] for c in table.columns)]]
-    rows += [[metric_info(n).label, *(format_metric(n, table.at[n, c]) for c in table.columns)] for n in KPI_METRICS]
-    return rows
-
-
-def _figure_rows(report: PortfolioReport) -> list[list[Any]]:
-    rows: list[list[Any]] = [["Portfolio figure", "Value", "What it counts"]]
-    for name in STRATEGY_KPIS:
-        info = metric_info(name)
-        rows.append([info.label, format_metric(name, report.result.metrics.get(name)),
-                     para(para_text(info.definition), SMALL)])  # fmt: skip
-    return rows
-
-
 def _contribution_rows(report: PortfolioReport) -> list[list[str]]:
     datasets = {c.name: c.dataset_name or c.symbol for c in report.cells}
     rows = [["Cell", "Dataset", "Weight", "Start value", "Moved in", "End value", "Profit", "Share of profit"]]
@@ -554,10 +538,10 @@ def portfolio_pdf(report: PortfolioReport, *, page_size: PageSize = "a4") -> byt
     if report.notes:
         pairs.append(("Notes", report.notes))
     story += [pairs_table(pairs, (28 * mm, width - 28 * mm)), Spacer(1, 6)]
-    figures = grid(_figure_rows(report), widths=(55 * mm, 30 * mm, width - 85 * mm))
+    figures = grid(figure_rows(report.result.metrics, "Portfolio figure"), widths=(55 * mm, 30 * mm, width - 85 * mm))
     figures.setStyle(TableStyle([("ALIGN", (2, 1), (2, -1), "LEFT")]))
-    story += [para("Key figures against the benchmarks", H2),
-              grid(_kpi_rows(report), widths=(55 * mm, 30 * mm, 40 * mm, 30 * mm)), Spacer(1, 6), figures]
+    kpis = grid(kpi_rows(report.metrics_table, COLUMN_TITLES), widths=(55 * mm, 30 * mm, 40 * mm, 30 * mm))
+    story += [para("Key figures against the benchmarks", H2), kpis, Spacer(1, 6), figures]
     story += [KeepTogether([para("Contribution of each cell", H2), grid(_contribution_rows(report))])]
     story += [PageBreak(), para("Charts", H2), *_charts(report, width)]
     story += [para("Trades by cell", H2), grid(_trade_rows(report))]
