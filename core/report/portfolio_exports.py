@@ -48,8 +48,7 @@ from core.metrics import daily_equity, performance_metrics
 from core.portfolio import POOL, PortfolioResult
 from core.portfolio.rules import PORTFOLIO_FIELDS
 
-# The registries' unit words and valid-value texts, as the run's Settings sheet and the Definitions page show
-# them; private in core.report.definitions, which builds its tables for the configuration fields only.
+# The registries' unit words and valid-value texts, as the run's Settings sheet and the Definitions page show them.
 from core.report.definitions import UNIT_WORDS, config_definitions, valid_text
 from core.report.excel_run import TRADE_KINDS, save_workbook
 from core.report.excel_style import (
