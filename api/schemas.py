@@ -14,11 +14,11 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, create_model
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, Strict, create_model
 
 from core.bars import DEFAULT_TIMEZONE
 from core.config import StrategyConfig
-from core.config_registry import CONFIG_FIELDS, ConfigField
+from core.config_registry import CONFIG_FIELDS, RENAMED_FIELDS, ConfigField
 from core.portfolio.rules import PORTFOLIO_FIELDS
 from usecases.store import POSITION_STATUSES
 
@@ -43,7 +43,10 @@ def _field_info(field: ConfigField) -> Any:
     extra: dict[str, Any] = {"unit": field.unit, "kind": field.kind, "group": field.group}
     if field.numeric:
         extra["valid_range"] = field.bounds.text()
-    return Field(field.default, title=field.label, description=field.help, json_schema_extra=extra)
+    earlier = [old for old, new in RENAMED_FIELDS.items() if new == field.name]
+    alias = AliasChoices(field.name, *earlier) if earlier else None  # earlier names still read (core.config_registry)
+    return Field(field.default, title=field.label, description=field.help, json_schema_extra=extra,
+                 validation_alias=alias)
 
 
 def build_config_model(

@@ -71,7 +71,7 @@ def to_fraction(percent: float) -> float:
 
 
 def inputs_from_config(config: StrategyConfig) -> dict[str, Any]:
-    """The form's input values for ``config``: percentages for fractions; ``max_trade_pct`` as (enabled, percent)."""
+    """The form's input values for ``config``: percentages for fractions; ``max_trade_share`` as (enabled, percent)."""
     values: dict[str, Any] = {}
     for spec in FIELDS:
         value = getattr(config, spec.name)
@@ -186,7 +186,7 @@ def settings_summary(config: StrategyConfig) -> str:
     """The settings of a run in one sentence, in the percentages people read (the core itself takes fractions)."""
     c = config
     return (
-        f"Settings: {c.initial_capital:,.0f} starting capital, {c.initial_stock_pct:.0%} of it in stock; "
+        f"Settings: {c.initial_capital:,.0f} starting capital, {c.initial_stock_share:.0%} of it in stock; "
         f"sell {c.trigger_up:.1%} above / buy {c.trigger_down:.1%} below the anchor with {c.sizing.replace('_', ' ')} "
         f"sizing (r = {c.rebalance_ratio:g}); guardrails {c.guardrail_min:.0%} to {c.guardrail_max:.0%}; commission "
         f"{c.commission_rate:.2%}; minimum order {c.min_notional:,.0f}; dividend withholding tax "

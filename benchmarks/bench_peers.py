@@ -141,7 +141,7 @@ def _configs(combos):
     from core import StrategyConfig
 
     base = StrategyConfig(commission_rate=0.0, slippage_bps=0.0, min_notional=0.0, fractional_shares=True,
-                          initial_capital=CAPITAL, initial_stock_pct=INITIAL_PCT, guardrail_min=GMIN,
+                          initial_capital=CAPITAL, initial_stock_share=INITIAL_PCT, guardrail_min=GMIN,
                           guardrail_max=GMAX, auto_rebalance=True)
     return [base.replace(trigger_up=u, trigger_down=d, rebalance_ratio=r) for u, d, r in combos]
 

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 import pandas as pd
 
 from core.config import FIELD_KINDS, StrategyConfig
+from core.config_registry import RENAMED_FIELDS
 from core.data.period import select_period
 from core.engine import ENGINE_VERSION, SimulationResult, simulate
 from core.errors import ConfigError, DataError
@@ -174,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         help=(
             "change one setting, repeatable (e.g. trigger_up=0.04, sizing=original, auto_rebalance=false, "
-            "max_trade_pct=none); fractions, not percents"
+            "max_trade_share=none); fractions, not percents"
         ),
     )
     bt.add_argument("--out", metavar="DIR", type=Path, help="write trades.csv, timeline.csv, metrics.csv/.json here")
@@ -263,6 +264,7 @@ def parse_settings(
     for item in items:
         name, sep, text = item.partition("=")
         name = name.strip().lower().replace("-", "_")
+        name = RENAMED_FIELDS.get(name, name) if kinds is FIELD_KINDS else name
         if not sep or not name:
             raise CliError(f"{option} expects FIELD=VALUE, got {item!r}")
         if name not in kinds:

@@ -291,7 +291,7 @@ def receive_dividend(state: PositionState, net: float, outstanding: int) -> Posi
 def initial_state(config: StrategyConfig, price: float, at: pd.Timestamp | str) -> PositionState:
     """A new position funded with ``initial_capital`` and bought like the backtest's first bar."""
     p = params_row(config)
-    shares, cash, _ = K.initial_order(config.initial_capital, config.initial_stock_pct, float(price), p)
+    shares, cash, _ = K.initial_order(config.initial_capital, config.initial_stock_share, float(price), p)
     return PositionState(shares=shares, cash=cash, anchor=float(price), day=pd.Timestamp(at).date())
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from core.config_registry import CONFIG_FIELDS, FIELDS_BY_NAME, SIZINGS, THRESHOLD_MODES
+from core.config_registry import CONFIG_FIELDS, FIELDS_BY_NAME, RENAMED_FIELDS, SIZINGS, THRESHOLD_MODES
 from core.errors import ConfigError
 
 __all__ = ["FIELD_KINDS", "SIZINGS", "THRESHOLD_MODES", "Sizing", "StrategyConfig", "ThresholdMode"]
@@ -37,8 +37,8 @@ class StrategyConfig:
     """Every parameter of one volatility-balancing strategy. All rates are fractions (0.03 means 3 %).
 
     The fields, their defaults and their ranges are :data:`core.config_registry.CONFIG_FIELDS` (in that order):
-    ``initial_capital``, ``initial_stock_pct``, ``trigger_up``, ``trigger_down``, ``sizing``, ``rebalance_ratio``,
-    ``trade_fraction``, ``guardrail_min``, ``guardrail_max``, ``auto_rebalance``, ``max_trade_pct``,
+    ``initial_capital``, ``initial_stock_share``, ``trigger_up``, ``trigger_down``, ``sizing``, ``rebalance_ratio``,
+    ``trade_fraction``, ``guardrail_min``, ``guardrail_max``, ``auto_rebalance``, ``max_trade_share``,
     ``commission_rate``, ``commission_min``, ``slippage_bps``, ``min_notional``, ``max_orders_per_day``,
     ``fractional_shares``, ``allow_after_hours``, ``withholding_tax_rate``, ``dividend_pay_lag_days``,
     ``risk_free_rate``, ``periods_per_year``, ``threshold_mode``, ``vol_window_bars``, ``vol_reference``,
@@ -50,7 +50,7 @@ class StrategyConfig:
 
     if TYPE_CHECKING:  # for readers and type checkers; the runtime fields are declared by the registry
         initial_capital: float
-        initial_stock_pct: float
+        initial_stock_share: float
         trigger_up: float
         trigger_down: float
         sizing: Sizing
@@ -59,7 +59,7 @@ class StrategyConfig:
         guardrail_min: float
         guardrail_max: float
         auto_rebalance: bool
-        max_trade_pct: float | None
+        max_trade_share: float | None
         commission_rate: float
         commission_min: float
         slippage_bps: float
@@ -121,6 +121,7 @@ class StrategyConfig:
         """Build from a dict such as ``to_dict`` returns; missing keys take defaults, unknown keys raise."""
         if not isinstance(data, dict):
             raise ConfigError(f"a configuration must be a dict, got {type(data).__name__}")
+        data = current_names(data)
         unknown = sorted(set(data) - set(FIELDS_BY_NAME))
         if unknown:
             raise ConfigError(f"unknown configuration key(s): {', '.join(unknown)}")
@@ -128,10 +129,25 @@ class StrategyConfig:
 
     def replace(self, **changes: Any) -> StrategyConfig:
         """A copy with some fields changed (validated like a new configuration)."""
+        changes = current_names(changes)
         unknown = sorted(set(changes) - set(FIELDS_BY_NAME))
         if unknown:
             raise ConfigError(f"unknown configuration key(s): {', '.join(unknown)}")
         return dataclasses.replace(self, **changes)
+
+
+def current_names(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with each earlier field name (:data:`RENAMED_FIELDS`) replaced by the current one; both at once is an
+    error."""
+    if not any(old in data for old in RENAMED_FIELDS):
+        return data
+    out = dict(data)
+    for old, new in RENAMED_FIELDS.items():
+        if old in out:
+            if new in out:
+                raise ConfigError(f"{old} is the earlier name of {new}; give only {new}")
+            out[new] = out.pop(old)
+    return out
 
 
 def vol_bracket_message(name: str, value: float, trigger_min: float, trigger_max: float) -> str:

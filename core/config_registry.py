@@ -125,7 +125,7 @@ CONFIG_FIELDS: tuple[ConfigField, ...] = (
     ConfigField("initial_capital", "float", 10_000.0, "money", "Initial capital",
                 "Account value at the start (> 0, at most 1e12).", GROUP_CAPITAL,
                 Bounds(0.0, False, MAX_INITIAL_CAPITAL, True), step=1000.0),
-    ConfigField("initial_stock_pct", "float", 0.5, "fraction", "Initial stock share (%)",
+    ConfigField("initial_stock_share", "float", 0.5, "fraction", "Initial stock share (%)",
                 "Share of the capital bought at the first bar's close (0 to 100 %).", GROUP_CAPITAL, UNIT_INTERVAL,
                 step=5.0),
     ConfigField("trigger_up", "float", 0.03, "fraction", "Sell trigger (%)",
@@ -152,7 +152,7 @@ CONFIG_FIELDS: tuple[ConfigField, ...] = (
     ConfigField("auto_rebalance", "bool", True, "flag", "Auto-rebalance",
                 "Trade back to the nearest guardrail when the stock share drifts outside without a trigger.",
                 GROUP_SIZING),
-    ConfigField("max_trade_pct", "optfloat", None, "fraction", "Max order size (% of account)",
+    ConfigField("max_trade_share", "optfloat", None, "fraction", "Max order size (% of account)",
                 "Optional cap on one order's notional as a share of the account value (> 0 %).", GROUP_COSTS,
                 POSITIVE, step=5.0),
     ConfigField("commission_rate", "float", 0.0001, "fraction", "Commission (%)",
@@ -203,6 +203,10 @@ CONFIG_FIELDS: tuple[ConfigField, ...] = (
 )  # fmt: skip
 
 FIELDS_BY_NAME: dict[str, ConfigField] = {f.name: f for f in CONFIG_FIELDS}
+RENAMED_FIELDS: dict[str, str] = {"initial_stock_pct": "initial_stock_share", "max_trade_pct": "max_trade_share"}
+"""Earlier names of fields (they hold fractions, and a name ending in ``_pct`` promises a percentage): still read from
+stored configurations, run bundles, the CLI's ``--set`` and API bodies; the store's own rows were renamed by the
+migration 0006_share_names."""
 FIELD_NAMES: tuple[str, ...] = tuple(FIELDS_BY_NAME)
 KERNEL_SLOTS: dict[str, int] = {f.name: slot for slot, f in enumerate(CONFIG_FIELDS)}
 """Field -> column of the kernel's parameter vector."""

@@ -521,7 +521,7 @@ def summary_metrics(x: SummaryInputs) -> dict[str, float]:
             "dividends_gross": float(divs["gross"].sum()) if len(divs) else 0.0,
             "dividends_net": float(divs["net"].sum()) if len(divs) else 0.0,
             "withholding_tax": float(divs["withholding"].sum()) if len(divs) else 0.0,
-            "pct_time_in_band": x.in_band_share,
+            "time_in_band_share": x.in_band_share,
             "n_skipped_min_notional": float((skipped & (x.bars["skip_reason"] == "below minimum")).sum()),
             "n_trimmed": float((evaluated & x.bars["trimmed"]).sum()),
             "n_blocked": float((skipped & (x.bars["skip_reason"] != "below minimum")).sum()),
@@ -581,8 +581,8 @@ def _limit_text(flags: int, qty: float, cfg: StrategyConfig) -> str:
         parts.append(f"limited to the {qty:.2f} sh held")
     if flags & K.FLAG_CAP_CASH:
         parts.append("limited by the cash available")
-    if flags & K.FLAG_CAP_MAX_TRADE and cfg.max_trade_pct is not None:
-        parts.append(f"capped at {cfg.max_trade_pct * 100:.1f} % of the account")
+    if flags & K.FLAG_CAP_MAX_TRADE and cfg.max_trade_share is not None:
+        parts.append(f"capped at {cfg.max_trade_share * 100:.1f} % of the account")
     if flags & K.FLAG_ROUNDED:
         parts.append("rounded down to whole shares")
     return ", ".join(parts)
@@ -622,7 +622,7 @@ def _reasons(tl: pd.DataFrame, cfg: StrategyConfig, why_fixed: str | None = None
             if action[i] == "BUY":
                 text = (
                     f"Initial purchase of {qty[i]:.2f} sh at {price[i]:.2f} "
-                    f"({cfg.initial_stock_pct * 100:.1f} % of capital); anchor set to {price[i]:.2f}"
+                    f"({cfg.initial_stock_share * 100:.1f} % of capital); anchor set to {price[i]:.2f}"
                 )
             else:
                 text = f"Start with cash only; anchor set to {price[i]:.2f}"

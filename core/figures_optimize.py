@@ -262,7 +262,7 @@ def sensitivity_figure(result: SensitivityResult) -> go.Figure:
 def trial_config(base: StrategyConfig, row: Mapping[str, Any] | pd.Series, params: Sequence[str]) -> StrategyConfig:
     """The configuration of one heatmap cell or trial: ``base`` with the searched ``params`` taken from ``row``.
 
-    Table values come back as NumPy scalars, and a NaN ``max_trade_pct`` means "no cap" (``None``); raises
+    Table values come back as NumPy scalars, and a NaN ``max_trade_share`` means "no cap" (``None``); raises
     ``ConfigError`` for an invalid combination (a binned random-search value can cross a guardrail).
     """
     values: dict[str, Any] = {}

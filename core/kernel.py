@@ -170,7 +170,7 @@ METRIC_NAMES = (
     "dividends_gross",
     "dividends_net",
     "withholding_tax",
-    "pct_time_in_band",
+    "time_in_band_share",
     "n_skipped_min_notional",
     "n_trimmed",
     "n_blocked",
@@ -318,7 +318,7 @@ def valuation(shares, cash, receivable, price):
 
 @njit(cache=True, error_model="numpy", inline="always")
 def in_band(pct, gmin, gmax):
-    """Whether ``asset_pct`` is inside ``[gmin, gmax]`` ±1e-9 (docs/strategy.md §7 ``pct_time_in_band``; NaN is
+    """Whether ``asset_pct`` is inside ``[gmin, gmax]`` ±1e-9 (docs/strategy.md §7 ``time_in_band_share``; NaN is
     outside)."""
     return pct >= gmin - BAND_TOLERANCE and pct <= gmax + BAND_TOLERANCE
 
@@ -599,7 +599,7 @@ def rebalance_order(side, price, shares, value, p):
 
 @njit(cache=True, error_model="numpy", inline="always")
 def apply_hard_limits(q, side, price, px, shares, cash, value, p):
-    """Step 8 in order: no shorting, no margin, ``max_trade_pct``, whole shares. Returns ``(q, reason, flags)``."""
+    """Step 8 in order: no shorting, no margin, ``max_trade_share``, whole shares. Returns ``(q, reason, flags)``."""
     c = p[P_COMMISSION]
     fmin = p[P_COMMISSION_MIN]
     flags = 0

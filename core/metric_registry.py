@@ -113,7 +113,7 @@ METRICS: tuple[Metric, ...] = (
            "Dividends after withholding tax.", frozenset({SHOWN_KPI_CARD, SHOWN_REPORT}), "Dividends (net)"),
     Metric("withholding_tax", "Withholding tax", "money", "money", GROUP_DIVIDENDS, MINIMISE,
            "Tax withheld from the dividends."),
-    Metric("pct_time_in_band", "Time inside guardrails", "fraction", "pct", GROUP_TRADING, MAXIMISE,
+    Metric("time_in_band_share", "Time inside guardrails", "fraction", "pct", GROUP_TRADING, MAXIMISE,
            "Share of bars whose closing stock share lies inside the guardrails.", _REPORT),
     Metric("n_skipped_min_notional", "Orders below minimum", "count", "count", GROUP_TRADING, MINIMISE,
            "Orders not executed because they were below the minimum order size."),

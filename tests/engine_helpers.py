@@ -38,7 +38,7 @@ def random_config(rng: np.random.Generator) -> StrategyConfig:
     gmin = float(rng.uniform(0.0, 0.6))
     return StrategyConfig(
         initial_capital=float(rng.choice([1_000.0, 10_000.0, 250_000.0])),
-        initial_stock_pct=float(rng.choice([0.0, 1.0, rng.uniform(0, 1)])),
+        initial_stock_share=float(rng.choice([0.0, 1.0, rng.uniform(0, 1)])),
         trigger_up=float(rng.uniform(0.005, 0.12)),
         trigger_down=float(rng.uniform(0.005, 0.12)),
         sizing=str(rng.choice(["proportional", "fixed_fraction", "original"])),
@@ -47,7 +47,7 @@ def random_config(rng: np.random.Generator) -> StrategyConfig:
         guardrail_min=gmin,
         guardrail_max=float(rng.uniform(gmin + 0.05, 1.0)),
         auto_rebalance=bool(rng.integers(2)),
-        max_trade_pct=None if rng.random() < 0.6 else float(rng.uniform(0.01, 0.5)),
+        max_trade_share=None if rng.random() < 0.6 else float(rng.uniform(0.01, 0.5)),
         commission_rate=float(rng.choice([0.0, 0.0001, rng.uniform(0, 0.01)])),
         commission_min=float(rng.choice([0.0, 1.0, rng.uniform(0, 20)])),
         slippage_bps=float(rng.choice([0.0, rng.uniform(0, 50)])),

@@ -241,10 +241,10 @@ def test_the_form_covers_every_field_and_converts_percentages():
     assert {f.name for f in FIELDS} == set(FIELD_KINDS)
     assert all(f.help for f in FIELDS)
     defaults = inputs_from_config(StrategyConfig())
-    shown = (defaults["trigger_up"], defaults["commission_rate"], defaults["max_trade_pct"])
+    shown = (defaults["trigger_up"], defaults["commission_rate"], defaults["max_trade_share"])
     assert shown == (3.0, 0.01, (False, 10.0))
     assert config_from_inputs(defaults) == StrategyConfig()
-    custom = StrategyConfig(trigger_up=0.045, max_trade_pct=0.2, commission_rate=0.00015, risk_free_rate=0.02)
+    custom = StrategyConfig(trigger_up=0.045, max_trade_share=0.2, commission_rate=0.00015, risk_free_rate=0.02)
     assert config_from_inputs(inputs_from_config(custom)) == custom
     bad = dict(defaults, guardrail_min=80.0)
     with pytest.raises(ConfigError) as caught:

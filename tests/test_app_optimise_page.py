@@ -233,9 +233,9 @@ def test_a_minimised_metric_is_green_when_low():
 
 
 def test_trial_config_turns_table_values_into_settings():
-    row = pd.Series({"trigger_up": np.float64(0.05), "max_trade_pct": np.nan, "max_orders_per_day": np.int64(3)})
-    config = trial_config(StrategyConfig(), row, ["trigger_up", "max_trade_pct", "max_orders_per_day"])
-    assert config.trigger_up == 0.05 and config.max_trade_pct is None and config.max_orders_per_day == 3
+    row = pd.Series({"trigger_up": np.float64(0.05), "max_trade_share": np.nan, "max_orders_per_day": np.int64(3)})
+    config = trial_config(StrategyConfig(), row, ["trigger_up", "max_trade_share", "max_orders_per_day"])
+    assert config.trigger_up == 0.05 and config.max_trade_share is None and config.max_orders_per_day == 3
     assert isinstance(config.max_orders_per_day, int)
 
 

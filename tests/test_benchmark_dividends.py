@@ -48,7 +48,7 @@ def test_both_benchmarks_receive_exactly_the_dividends_of_the_rule(tax, commissi
     cfg = StrategyConfig(withholding_tax_rate=tax, commission_rate=commission, min_notional=0.0,
                          dividend_pay_lag_days=3)
     bh_shares, bh_cash = _initial_order(cfg.initial_capital, 1.0, CLOSES[0], commission)
-    mix_shares, mix_cash = _initial_order(cfg.initial_capital, cfg.initial_stock_pct, CLOSES[0], commission)
+    mix_shares, mix_cash = _initial_order(cfg.initial_capital, cfg.initial_stock_share, CLOSES[0], commission)
     expected_bh = [bh_shares * (c + d * (1 - tax)) + bh_cash for c, d in zip(CLOSES, RECEIVED_PER_SHARE, strict=True)]
     expected_mix = [mix_shares * (c + d * (1 - tax)) + mix_cash
                     for c, d in zip(CLOSES, RECEIVED_PER_SHARE, strict=True)]
@@ -123,12 +123,12 @@ def test_random_calendars_and_costs_agree_with_the_rule(seed):
     pays = [e + pd.Timedelta(days=int(rng.integers(0, 60))) if rng.random() < 0.5 else pd.NaT for e in ex]
     divs = pd.DataFrame({"ex_date": ex, "amount": rng.uniform(0.1, 2.0, k), "pay_date": pays})
     cfg = StrategyConfig(
-        initial_stock_pct=float(rng.uniform(0.0, 1.0)), commission_rate=float(rng.choice([0.0, 0.001, 0.01])),
+        initial_stock_share=float(rng.uniform(0.0, 1.0)), commission_rate=float(rng.choice([0.0, 0.001, 0.01])),
         commission_min=float(rng.choice([0.0, 5.0])), fractional_shares=bool(rng.random() < 0.5),
         withholding_tax_rate=float(rng.choice([0.0, 0.3, 1.0])), slippage_bps=float(rng.choice([0.0, 10.0])),
         guardrail_min=0.0, guardrail_max=1.0,
     )
-    bh, mix = _rule_return(prices, divs, cfg, 1.0), _rule_return(prices, divs, cfg, cfg.initial_stock_pct)
+    bh, mix = _rule_return(prices, divs, cfg, 1.0), _rule_return(prices, divs, cfg, cfg.initial_stock_share)
     res = simulate(prices, cfg, divs)
     table = simulate_many(prices, [cfg], divs)
     for got in (res.metrics, table.iloc[0]):

@@ -299,8 +299,8 @@ def test_values_are_parsed_by_the_field_kind():
     assert parse_value("max_orders_per_day", "3") == 3 and isinstance(parse_value("max_orders_per_day", "3"), int)
     assert parse_value("auto_rebalance", "False") is False
     assert parse_value("fractional_shares", "true") is True
-    assert parse_value("max_trade_pct", "none") is None
-    assert parse_value("max_trade_pct", "0.2") == 0.2
+    assert parse_value("max_trade_share", "none") is None
+    assert parse_value("max_trade_share", "0.2") == 0.2
     assert parse_value("sizing", "fixed_fraction") == "fixed_fraction"
     assert parse_settings(["trigger_up=0.04", "trigger-down=0.05", "trigger_up=0.06"]) == {
         "trigger_up": 0.06,

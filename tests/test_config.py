@@ -10,9 +10,9 @@ import pytest
 from core import ConfigError, StrategyConfig
 
 SPEC_DEFAULTS = {
-    "initial_capital": 10_000.0, "initial_stock_pct": 0.5, "trigger_up": 0.03, "trigger_down": 0.03,
+    "initial_capital": 10_000.0, "initial_stock_share": 0.5, "trigger_up": 0.03, "trigger_down": 0.03,
     "sizing": "proportional", "rebalance_ratio": 1.6667, "trade_fraction": 0.25, "guardrail_min": 0.25,
-    "guardrail_max": 0.75, "auto_rebalance": True, "max_trade_pct": None, "commission_rate": 0.0001,
+    "guardrail_max": 0.75, "auto_rebalance": True, "max_trade_share": None, "commission_rate": 0.0001,
     "commission_min": 0.0, "slippage_bps": 0.0, "min_notional": 100.0, "max_orders_per_day": 5,
     "fractional_shares": True, "allow_after_hours": False, "withholding_tax_rate": 0.25,
     "dividend_pay_lag_days": 14, "risk_free_rate": 0.0, "periods_per_year": 252, "threshold_mode": "fixed",
@@ -25,7 +25,7 @@ def test_defaults_are_the_spec_defaults():
 
 
 def test_round_trip_through_dict_and_json_is_exact():
-    cfg = StrategyConfig(trigger_up=0.1 + 0.2, sizing="original", max_trade_pct=0.07, fractional_shares=False)
+    cfg = StrategyConfig(trigger_up=0.1 + 0.2, sizing="original", max_trade_share=0.07, fractional_shares=False)
     again = StrategyConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))
     assert again == cfg
     assert hash(again) == hash(cfg)

@@ -41,7 +41,7 @@ GOOG_CONFIGS: tuple[dict[str, Any], ...] = (
     {},
     {"trigger_up": 0.05, "trigger_down": 0.04, "sizing": "original", "commission_rate": 0.001, "slippage_bps": 5.0},
     {"sizing": "fixed_fraction", "trade_fraction": 0.3, "fractional_shares": False, "commission_min": 1.0},
-    {"max_trade_pct": 0.05, "guardrail_min": 0.45, "guardrail_max": 0.55, "min_notional": 0.0},
+    {"max_trade_share": 0.05, "guardrail_min": 0.45, "guardrail_max": 0.55, "min_notional": 0.0},
 )
 RANDOM_CONFIGS_PER_PATH = 4
 

@@ -45,7 +45,7 @@ def test_cash_and_shares_never_negative(steps, seed):
 @SETTINGS
 @given(steps=moves, seed=seeds)
 def test_a_trimmed_trade_leaves_the_share_on_its_bound(steps, seed):
-    cfg = random_vol_config(np.random.default_rng(seed)).replace(fractional_shares=True, max_trade_pct=None)
+    cfg = random_vol_config(np.random.default_rng(seed)).replace(fractional_shares=True, max_trade_share=None)
     res = simulate(_path(steps), cfg)
     tl = res.timeline
     # Trimmed orders that no later hard limit (cash, shares, max trade) changed land exactly on the bound.

@@ -84,7 +84,7 @@ def test_fixed_fraction_sizing():
 
 def test_side_rule_zero_size_buy_without_cash_is_skipped_not_flipped():
     # All capital in stock: a fixed-fraction buy sizes to zero; it must not become a sell.
-    res = run([100, 97], sizing="fixed_fraction", initial_stock_pct=1.0, guardrail_max=1.0, auto_rebalance=False,
+    res = run([100, 97], sizing="fixed_fraction", initial_stock_share=1.0, guardrail_max=1.0, auto_rebalance=False,
               **NO_COSTS)
     row = res.timeline.iloc[1]
     assert row["action"] == "SKIP"
@@ -139,7 +139,7 @@ def test_trim_with_minimum_commission_solves_with_the_fixed_fee():
 
 
 def test_buy_blocked_when_already_above_the_band_never_flips_to_a_sell():
-    res = run([100, 97], initial_stock_pct=0.9, auto_rebalance=False, **NO_COSTS)
+    res = run([100, 97], initial_stock_share=0.9, auto_rebalance=False, **NO_COSTS)
     row = res.timeline.iloc[1]
     assert row["trigger"] == "BUY"
     assert row["action"] == "SKIP"
@@ -153,7 +153,7 @@ def test_buy_blocked_when_already_above_the_band_never_flips_to_a_sell():
 
 def test_minimum_commission_alone_carrying_the_share_past_the_bound_blocks_the_buy():
     # Share 7080.03 / 9581.03 = 73.9 % after the drop; a 200 fee alone makes it 7080.03 / 9381.03 = 75.5 %.
-    res = run([100, 97], initial_stock_pct=0.7499, auto_rebalance=False, commission_rate=0.0,
+    res = run([100, 97], initial_stock_share=0.7499, auto_rebalance=False, commission_rate=0.0,
               commission_min=200.0, min_notional=0)
     row = res.timeline.iloc[1]
     assert row["pre_trade_asset_pct"] < 0.75 < 72.99 * 97 / (72.99 * 97 + 2501 - 200)
@@ -183,7 +183,7 @@ def test_minimum_order_skip_keeps_the_anchor_and_the_next_trade_uses_the_old_anc
 
 def test_auto_rebalance_sells_back_to_the_upper_guardrail_exactly():
     c = 0.0001
-    res = run([100, 100.5], initial_stock_pct=0.8, commission_rate=c, min_notional=0)
+    res = run([100, 100.5], initial_stock_share=0.8, commission_rate=c, min_notional=0)
     s0 = 8000 / (1 + c) / 100
     v = s0 * 100.5 + 2000
     expected = (0.75 * v - s0 * 100.5) / (100.5 - 0.75 * 100.5 + 0.75 * 100.5 * (1 - c))
@@ -196,12 +196,12 @@ def test_auto_rebalance_sells_back_to_the_upper_guardrail_exactly():
     assert row["anchor_after"] == 100.5
     assert res.metrics["n_rebalances"] == 1.0
     assert any(e.type == "auto_guardrail_rebalance" for e in res.events)
-    assert run([100, 100.5], initial_stock_pct=0.8, auto_rebalance=False).timeline["action"].iloc[1] == "HOLD"
+    assert run([100, 100.5], initial_stock_share=0.8, auto_rebalance=False).timeline["action"].iloc[1] == "HOLD"
 
 
 def test_a_bar_whose_trigger_did_not_execute_does_not_also_rebalance():
     # Share 90 % (outside the band) and a buy trigger that is blocked: the bar is a SKIP, not a rebalance sell.
-    res = run([100, 97], initial_stock_pct=0.9, **NO_COSTS)
+    res = run([100, 97], initial_stock_share=0.9, **NO_COSTS)
     row = res.timeline.iloc[1]
     assert row["kind"] == "trigger"
     assert row["action"] == "SKIP"
@@ -273,8 +273,8 @@ def test_minimum_commission_applies_to_small_orders():
     assert res.metrics["total_commission"] == 10.0
 
 
-def test_max_trade_pct_caps_the_notional_at_the_close():
-    res = run([100, 90], rebalance_ratio=5, max_trade_pct=0.02, **NO_COSTS)
+def test_max_trade_share_caps_the_notional_at_the_close():
+    res = run([100, 90], rebalance_ratio=5, max_trade_share=0.02, **NO_COSTS)
     v = 50 * 90 + 5000
     row = res.timeline.iloc[1]
     assert row["qty"] == pytest.approx(0.02 * v / 90, **EXACT)
@@ -296,7 +296,7 @@ def test_no_shorting_and_no_margin():
 
 
 def test_zero_initial_stock_starts_in_cash_and_buys_on_a_drop():
-    res = run([100, 97], initial_stock_pct=0.0, guardrail_min=0.0, **NO_COSTS)
+    res = run([100, 97], initial_stock_share=0.0, guardrail_min=0.0, **NO_COSTS)
     tl = res.timeline
     assert len(res.trades) == 1  # no initial order at all
     assert tl["shares"].iloc[0] == 0.0 and tl["cash"].iloc[0] == 10_000.0
@@ -307,7 +307,7 @@ def test_zero_initial_stock_starts_in_cash_and_buys_on_a_drop():
 
 def test_full_initial_stock_spends_everything_and_sells_on_a_rise():
     c = 0.0001
-    res = run([100, 103], initial_stock_pct=1.0, guardrail_max=1.0, commission_rate=c, min_notional=0)
+    res = run([100, 103], initial_stock_share=1.0, guardrail_max=1.0, commission_rate=c, min_notional=0)
     tl = res.timeline
     s0 = 10_000 / (1 + c) / 100
     assert tl["shares"].iloc[0] == pytest.approx(s0, **EXACT)
@@ -362,7 +362,7 @@ def test_dividend_across_ex_date_and_pay_date():
 
 def test_receivable_counts_in_value_but_cannot_be_spent():
     divs = _divs((pd.Timestamp("2024-01-03"), 1.0, pd.Timestamp("2024-02-01")))
-    res = run([100, 99, 90], dividends=divs, initial_stock_pct=1.0, guardrail_min=0.0, guardrail_max=1.0,
+    res = run([100, 99, 90], dividends=divs, initial_stock_share=1.0, guardrail_min=0.0, guardrail_max=1.0,
               auto_rebalance=False, **NO_COSTS)
     row = res.timeline.iloc[2]
     assert row["receivable"] == 75.0
@@ -398,7 +398,7 @@ def test_a_pay_date_before_its_ex_date_is_refused():
 
 def test_dividend_with_no_shares_still_lowers_the_anchor():
     divs = _divs((pd.Timestamp("2024-01-03"), 2.0, pd.NaT))
-    res = run([100, 100], dividends=divs, initial_stock_pct=0.0, guardrail_min=0.0, **NO_COSTS)
+    res = run([100, 100], dividends=divs, initial_stock_share=0.0, guardrail_min=0.0, **NO_COSTS)
     assert res.timeline["anchor"].iloc[1] == 98.0
     assert res.dividends["gross"].iloc[0] == 0.0
 

@@ -313,10 +313,10 @@ REAL_CASES = {
         fractional_shares=False, commission_rate=0.001, commission_min=5.0, min_notional=1_000.0,
         dividend_pay_lag_days=21),
     "goog-original-max-trade-no-auto": StrategyConfig(
-        sizing="original", rebalance_ratio=0.8, trigger_up=0.03, trigger_down=0.025, max_trade_pct=0.1,
+        sizing="original", rebalance_ratio=0.8, trigger_up=0.03, trigger_down=0.025, max_trade_share=0.1,
         slippage_bps=10.0, auto_rebalance=False, guardrail_min=0.3, guardrail_max=0.7),
     "sp500-2008-tight-band-rebalances": StrategyConfig(
-        initial_stock_pct=0.6, guardrail_min=0.45, guardrail_max=0.6, trigger_up=0.06, trigger_down=0.06,
+        initial_stock_share=0.6, guardrail_min=0.45, guardrail_max=0.6, trigger_up=0.06, trigger_down=0.06,
         commission_rate=0.0002, commission_min=0.5, slippage_bps=2.0, max_orders_per_day=1),
 }
 
@@ -333,13 +333,13 @@ RANDOM_CASES = {
         initial_capital=5_000.0, sizing="fixed_fraction", trade_fraction=0.5, fractional_shares=False,
         min_notional=400.0, commission_min=1.0, guardrail_min=0.1, guardrail_max=0.9),
     "original-commission-min-max-trade": StrategyConfig(
-        sizing="original", rebalance_ratio=1.2, commission_rate=0.0002, commission_min=3.0, max_trade_pct=0.15,
+        sizing="original", rebalance_ratio=1.2, commission_rate=0.0002, commission_min=3.0, max_trade_share=0.15,
         slippage_bps=8.0, dividend_pay_lag_days=30),
     "original-whole-shares-all-stock": StrategyConfig(
-        initial_capital=50_000.0, initial_stock_pct=1.0, sizing="original", rebalance_ratio=0.5,
+        initial_capital=50_000.0, initial_stock_share=1.0, sizing="original", rebalance_ratio=0.5,
         fractional_shares=False, slippage_bps=3.0, commission_min=1.5, guardrail_min=0.0, guardrail_max=1.0,
         auto_rebalance=False),
-    "cash-only-start": StrategyConfig(initial_stock_pct=0.0, trigger_down=0.02, min_notional=10.0),
+    "cash-only-start": StrategyConfig(initial_stock_share=0.0, trigger_down=0.02, min_notional=10.0),
 }
 
 
@@ -397,7 +397,7 @@ def histories(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, StrategyConf
     gmin = draw(st.sampled_from([0.0, 0.2, 0.35]))
     cfg = StrategyConfig(
         initial_capital=draw(st.sampled_from([2_000.0, 10_000.0, 80_000.0])),
-        initial_stock_pct=draw(st.sampled_from([0.0, 0.5, 0.8, 1.0])),
+        initial_stock_share=draw(st.sampled_from([0.0, 0.5, 0.8, 1.0])),
         trigger_up=draw(st.sampled_from([0.01, 0.03, 0.06])),
         trigger_down=draw(st.sampled_from([0.01, 0.03, 0.06])),
         sizing=draw(st.sampled_from(["proportional", "fixed_fraction", "original"])),
@@ -406,7 +406,7 @@ def histories(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, StrategyConf
         guardrail_min=gmin,
         guardrail_max=draw(st.sampled_from([0.65, 0.8, 1.0])),
         auto_rebalance=draw(st.booleans()),
-        max_trade_pct=draw(st.sampled_from([None, 0.05, 0.3])),
+        max_trade_share=draw(st.sampled_from([None, 0.05, 0.3])),
         commission_rate=draw(st.sampled_from([0.0, 0.0001, 0.003])),
         commission_min=draw(st.sampled_from([0.0, 1.0, 7.5])),
         slippage_bps=draw(st.sampled_from([0.0, 5.0, 40.0])),
@@ -431,9 +431,9 @@ def test_generated_histories_replayed_through_the_ledger_equal_simulate(book: Po
 
 def test_deposit_at_the_start_equals_simulate_with_the_deposit_as_capital(book: PositionsAPI) -> None:
     """A position opened with some cash and topped up before its first evaluation is ``simulate`` started with
-    the sum as capital and no initial purchase (``initial_stock_pct = 0``); exact."""
+    the sum as capital and no initial purchase (``initial_stock_share = 0``); exact."""
     prices, dividends = random_daily(2024, n=120)
-    cfg = StrategyConfig(initial_capital=1_500.0 + 8_250.75, initial_stock_pct=0.0, commission_min=1.0,
+    cfg = StrategyConfig(initial_capital=1_500.0 + 8_250.75, initial_stock_share=0.0, commission_min=1.0,
                          slippage_bps=5.0, dividend_pay_lag_days=4)
     ts, price = prices.index[0], float(prices["close"].iloc[0])
     pid = book.create("DEP", cfg, shares=0.0, cash=1_500.0, anchor=price).id
@@ -454,7 +454,7 @@ def test_deposit_mid_history_equals_simulate_restarted_with_the_new_capital(book
     ``simulate`` can only start from an initial purchase at the first close with the anchor at that close and no
     receivable, so the deposit is made right after a fill (the anchor is then the fill price, equal to the close
     without slippage) with no dividend outstanding; the restart buys the same shares with
-    ``initial_capital = S·P·(1 + c) + C + deposit`` and ``initial_stock_pct = S·P·(1 + c) / initial_capital``.
+    ``initial_capital = S·P·(1 + c) + C + deposit`` and ``initial_stock_share = S·P·(1 + c) / initial_capital``.
     That reproduces the holdings only to float rounding, hence 1e-9 relative from there on.
     """
     prices, dividends = random_daily(4242, n=200)
@@ -482,7 +482,7 @@ def test_deposit_mid_history_equals_simulate_restarted_with_the_new_capital(book
     assert after.anchor == close_k
     budget = after.shares * close_k * (1.0 + cfg.commission_rate)
     capital = budget + after.cash
-    restart_cfg = cfg.replace(initial_capital=capital, initial_stock_pct=budget / capital)
+    restart_cfg = cfg.replace(initial_capital=capital, initial_stock_share=budget / capital)
     tail = prices.iloc[k:]
     restarted = simulate(tail, restart_cfg, dividends)
 

@@ -30,10 +30,10 @@ APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 
 # The kernel's slot constants by field, written out here (not derived) so a reordering on either side fails.
 KERNEL_CONSTANTS = {
-    "initial_capital": K.P_CAPITAL, "initial_stock_pct": K.P_INIT_PCT, "trigger_up": K.P_TRIGGER_UP,
+    "initial_capital": K.P_CAPITAL, "initial_stock_share": K.P_INIT_PCT, "trigger_up": K.P_TRIGGER_UP,
     "trigger_down": K.P_TRIGGER_DOWN, "sizing": K.P_SIZING, "rebalance_ratio": K.P_RATIO,
     "trade_fraction": K.P_TRADE_FRACTION, "guardrail_min": K.P_GMIN, "guardrail_max": K.P_GMAX,
-    "auto_rebalance": K.P_AUTO, "max_trade_pct": K.P_MAX_TRADE, "commission_rate": K.P_COMMISSION,
+    "auto_rebalance": K.P_AUTO, "max_trade_share": K.P_MAX_TRADE, "commission_rate": K.P_COMMISSION,
     "commission_min": K.P_COMMISSION_MIN, "slippage_bps": K.P_SLIPPAGE_BPS, "min_notional": K.P_MIN_NOTIONAL,
     "max_orders_per_day": K.P_MAX_ORDERS, "fractional_shares": K.P_FRACTIONAL, "allow_after_hours": K.P_AFTER_HOURS,
     "withholding_tax_rate": K.P_TAX, "dividend_pay_lag_days": K.P_PAY_LAG, "risk_free_rate": K.P_RISK_FREE,
@@ -57,7 +57,7 @@ def test_kernel_slots_follow_the_registry():
 
 
 def test_params_row_encodes_every_kind():
-    cfg = StrategyConfig(sizing="original", auto_rebalance=False, max_trade_pct=None, max_orders_per_day=3)
+    cfg = StrategyConfig(sizing="original", auto_rebalance=False, max_trade_share=None, max_orders_per_day=3)
     row = params_row(cfg)
     assert row[K.P_SIZING] == K.SIZING_CODES["original"] == 2.0
     assert row[K.P_AUTO] == 0.0 and row[K.P_FRACTIONAL] == 1.0
@@ -105,14 +105,14 @@ def test_every_range_is_enforced_by_the_dataclass_and_the_search_space_alike():
 
 def test_search_space_columns_use_the_registry_encoding():
     assert list(ParamRange.of_values("sizing", ["original", "proportional"]).column()) == [2.0, 0.0]
-    column = ParamRange.of_values("max_trade_pct", [None, 0.1]).column()
+    column = ParamRange.of_values("max_trade_share", [None, 0.1]).column()
     assert np.isnan(column[0]) and column[1] == 0.1
 
 
 def test_form_covers_every_field_with_percent_for_fractions():
     assert [s.name for s in FORM_FIELDS] == [f.name for f in CONFIG_FIELDS]
     widgets = {s.name: s.widget for s in FORM_FIELDS}
-    assert widgets["trigger_up"] == "pct" and widgets["max_trade_pct"] == "optpct"
+    assert widgets["trigger_up"] == "pct" and widgets["max_trade_share"] == "optpct"
     assert widgets["initial_capital"] == "number" and widgets["slippage_bps"] == "number"
     assert widgets["sizing"] == "choice" and widgets["auto_rebalance"] == "bool"
     assert widgets["max_orders_per_day"] == "int"
@@ -146,7 +146,7 @@ def test_definition_tables_list_every_field_and_metric():
     assert list(fields["Field"]) == [f.name for f in CONFIG_FIELDS]
     row = fields.set_index("Field").loc["trigger_down"]
     assert row["Unit"] == "percent" and row["Default"] == "3 %" and row["Valid values"] == "(0, 1)"
-    assert fields.set_index("Field").loc["max_trade_pct", "Valid values"] == "(0, inf) or not set"
+    assert fields.set_index("Field").loc["max_trade_share", "Valid values"] == "(0, inf) or not set"
     assert fields.set_index("Field").loc["sizing", "Valid values"] == ", ".join(FIELDS_BY_NAME["sizing"].choices)
     metrics = metric_definitions()
     assert list(metrics["Metric"]) == list(METRIC_NAMES)

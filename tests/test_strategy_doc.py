@@ -69,7 +69,7 @@ def test_a_basic_buy_and_sell_without_costs():
     assert m["max_drawdown_days"] == 2.0
     assert (m["n_trades"], m["n_buys"], m["n_sells"]) == (2.0, 1.0, 1.0)
     assert m["total_commission"] == 0.0
-    assert m["pct_time_in_band"] == 1.0
+    assert m["time_in_band_share"] == 1.0
     assert m["turnover"] == dec(8.797414, 6)
     assert m["win_rate"] == 1.0
     assert math.isnan(m["profit_factor"])
@@ -158,7 +158,7 @@ def test_c_order_below_the_minimum_is_skipped_and_keeps_the_anchor():
 
 
 def test_d_auto_rebalance_sells_back_to_the_upper_guardrail():
-    res = simulate(bars([100, 100.5]), StrategyConfig(initial_stock_pct=0.8, commission_rate=0.0))
+    res = simulate(bars([100, 100.5]), StrategyConfig(initial_stock_share=0.8, commission_rate=0.0))
     tl = res.timeline
     b1 = tl.iloc[0]
     assert (b1["shares"], b1["cash"]) == (dec(80, 6), dec(2000, 6))
@@ -259,7 +259,7 @@ def test_e_prime_pay_date_edge_rules():
 
 def test_f_metrics_on_a_five_point_daily_series():
     cfg = StrategyConfig(
-        initial_stock_pct=1.0, guardrail_max=1.0, trigger_up=0.5, trigger_down=0.5, commission_rate=0.0,
+        initial_stock_share=1.0, guardrail_max=1.0, trigger_up=0.5, trigger_down=0.5, commission_rate=0.0,
         periods_per_year=4,
     )
     res = simulate(bars([100, 110, 99, 121]), cfg)
@@ -277,7 +277,7 @@ def test_f_metrics_on_a_five_point_daily_series():
         "sortino": (2.2222222, 7),
         "var_95": (-0.085, 3),
         "cvar_95": (-0.10, 2),
-        "pct_time_in_band": (1.0, 1),
+        "time_in_band_share": (1.0, 1),
         "buy_hold_return": (0.21, 2),
         "static_mix_return": (0.21, 2),
     }

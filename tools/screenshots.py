@@ -1,7 +1,7 @@
 """Take the README's screenshots: start the app on a free port, open each page in Debian's Chromium, save PNGs.
 
-Run: ``.venv/bin/python tools/screenshots.py [page ...]`` (needs ``apt-get install chromium`` and ``pip install playwright``;
-never ``playwright install``: the browser comes from Debian).
+Run: ``.venv/bin/python tools/screenshots.py [page ...]`` (needs ``apt-get install chromium`` and ``pip install
+playwright``; never ``playwright install``: the browser comes from Debian).
 """
 
 from __future__ import annotations

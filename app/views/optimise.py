@@ -92,12 +92,12 @@ def default_range(name: str, base: StrategyConfig) -> dict[str, Any]:
     if kind == "int":
         value = int(value)
         return {"min": max(0, value - 2), "max": value + 2, "step": 1}
-    if value is None:  # max_trade_pct "no cap": try a few caps
+    if value is None:  # max_trade_share "no cap": try a few caps
         return {"min": 0.1, "max": 0.3, "step": 0.1}
     if value == 0:
         return {"min": 0.0, "max": 0.01, "step": 0.005}
     lo, hi = _nice(value * 0.5), _nice(value * 1.5)
-    if name in ("initial_stock_pct", "trade_fraction", "guardrail_min", "guardrail_max", "trigger_down"):
+    if name in ("initial_stock_share", "trade_fraction", "guardrail_min", "guardrail_max", "trigger_down"):
         hi = min(hi, 1.0 if name != "trigger_down" else 0.5)
     return {"min": lo, "max": hi, "step": _nice((hi - lo) / 4)}
 

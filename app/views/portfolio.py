@@ -55,7 +55,7 @@ from usecases.store import PortfolioRecord, Store, StoredCell, StoreError
 
 DEFAULT_CELLS: tuple[str, ...] = ("sample:INTC", "sample:MMM", "sample:COST")  # the three bundled stocks
 # The settings each cell may change (the rest are the active configuration's), in the form's units.
-CELL_FIELDS: tuple[str, ...] = ("trigger_up", "trigger_down", "initial_stock_pct", "guardrail_min", "guardrail_max",
+CELL_FIELDS: tuple[str, ...] = ("trigger_up", "trigger_down", "initial_stock_share", "guardrail_min", "guardrail_max",
                                 "sizing")  # fmt: skip
 CELLS_KEY = "portfolio_cells"
 _LAST = "portfolio_last_run"

@@ -101,7 +101,7 @@ def as_configs(
 
 
 def _plain(value: Any) -> Any:
-    # numpy scalars → Python scalars; a NaN max_trade_pct read back from a table means "no cap".
+    # numpy scalars → Python scalars; a NaN max_trade_share read back from a table means "no cap".
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and np.isnan(value):

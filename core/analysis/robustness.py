@@ -81,7 +81,7 @@ def robustness(
     data = trials.assign(**{n: snap_to_bins(trials[n], max_levels) for n in names})
     cells = aggregate(data, names, metric, agg).reset_index()
     cells = cells.rename(columns={metric: "value"})
-    # A numeric column with missing values (max_trade_pct "no cap") has no distance to them: treat it as categories.
+    # A numeric column with missing values (max_trade_share "no cap") has no distance to them: treat it as categories.
     numeric = [is_numeric(cells[n]) and not cells[n].isna().any() for n in names]
     axes = [np.sort(cells[n].unique()) if num else _categories(cells[n]) for n, num in zip(names, numeric, strict=True)]
     codes = tuple(_codes(cells[n], ax) for n, ax in zip(names, axes, strict=True))

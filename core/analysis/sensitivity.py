@@ -29,7 +29,7 @@ DEFAULT_PARAMS: tuple[str, ...] = (
     "rebalance_ratio",
     "guardrail_min",
     "guardrail_max",
-    "initial_stock_pct",
+    "initial_stock_share",
 )
 
 

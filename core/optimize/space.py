@@ -55,7 +55,7 @@ class ParamRange:
     """The values one field takes in a search, in index order.
 
     ``kind`` is ``"float"``, ``"int"``, ``"bool"`` or ``"categorical"``; ``values`` are plain Python values
-    (``None`` allowed for ``max_trade_pct``); ``spec`` is the definition it was built from (for storage).
+    (``None`` allowed for ``max_trade_share``); ``spec`` is the definition it was built from (for storage).
     Build with :meth:`stepped`, :meth:`of_values`, :meth:`boolean`, :meth:`categorical` or :meth:`parse`.
     """
 
@@ -113,7 +113,7 @@ class ParamRange:
 
     @classmethod
     def of_values(cls, name: str, values: Iterable[Any]) -> ParamRange:
-        """An explicit list of values (numbers for numeric fields, ``None`` too for ``max_trade_pct``; booleans or
+        """An explicit list of values (numbers for numeric fields, ``None`` too for ``max_trade_share``; booleans or
         category names otherwise). Duplicates are refused; order is kept."""
         name = cls._field(name)
         field_kind = FIELD_KINDS[name]

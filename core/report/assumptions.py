@@ -39,7 +39,8 @@ def assumptions(report: RunReport) -> list[Assumption]:
     cfg = report.result.config
     ds = report.dataset
     whole = "fractional shares" if cfg.fractional_shares else "whole shares only (orders rounded toward zero)"
-    cap = "no per-order cap" if cfg.max_trade_pct is None else f"at most {_s(report, 'max_trade_pct')} of the account"
+    cap = ("no per-order cap" if cfg.max_trade_share is None
+           else f"at most {_s(report, 'max_trade_share')} of the account")
     hours = (
         "bars outside 09:30-16:00 Monday to Friday are evaluated too"
         if cfg.allow_after_hours
@@ -90,7 +91,7 @@ def assumptions(report: RunReport) -> list[Assumption]:
             "Benchmarks",
             "Buy-and-hold puts the whole initial capital into the stock at the first close, with the same "
             "commission as the initial purchase, and holds it. The static mix is the strategy's own starting split "
-            f"({_s(report, 'initial_stock_pct')} in stock), never traded.",
+            f"({_s(report, 'initial_stock_share')} in stock), never traded.",
         ),
         Assumption(
             "Data",

@@ -262,7 +262,7 @@ def run_pdf(report: RunReport, target: Target = None, *, page_size: PageSize = "
     settings = (
         f"trigger up {cfg.trigger_up:.2%}, down {cfg.trigger_down:.2%}; sizing {cfg.sizing} "
         f"(r = {cfg.rebalance_ratio:g}); guardrails {cfg.guardrail_min:.0%} to {cfg.guardrail_max:.0%}; "
-        f"initial {cfg.initial_capital:,.0f} with {cfg.initial_stock_pct:.0%} in stock; commission "
+        f"initial {cfg.initial_capital:,.0f} with {cfg.initial_stock_share:.0%} in stock; commission "
         f"{cfg.commission_rate:.3%}"
     )
     pairs = [

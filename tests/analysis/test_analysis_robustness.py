@@ -80,7 +80,7 @@ def test_continuous_trials_are_binned_and_missing_values_are_a_category():
     t["sharpe"] = t["trigger_up"]
     r = robustness(t, "sharpe", max_levels=4)
     assert r.cells["trigger_up"].nunique() == 4 and r.cells["trigger_down"].nunique() == 4
-    capped = pd.DataFrame({"max_trade_pct": [0.1, 0.2, np.nan], "sharpe": [1.0, 2.0, 3.0]})
+    capped = pd.DataFrame({"max_trade_share": [0.1, 0.2, np.nan], "sharpe": [1.0, 2.0, 3.0]})
     cells = robustness(capped, "sharpe").cells.set_index("value")
     assert cells.loc[3.0, "neighbours"] == 1  # "no cap" has no distance to a cap
     assert cells.loc[1.0, "neighbours"] == 1

@@ -20,7 +20,7 @@ def _open(client, **body) -> dict:
 
 
 def test_open_at_a_price_buys_like_the_backtests_first_bar(client, store) -> None:
-    config = {"initial_capital": 20_000.0, "initial_stock_pct": 0.6, "trigger_up": 0.05}
+    config = {"initial_capital": 20_000.0, "initial_stock_share": 0.6, "trigger_up": 0.05}
     body = _open(client, name="Alphabet", config=config, price=100.0, at="2024-01-02 16:00")
     expected = initial_state(StrategyConfig(**config), 100.0, pd.Timestamp("2024-01-02 16:00"))
     assert body["ticker"] == "GOOG" and body["name"] == "Alphabet" and body["status"] == "active"

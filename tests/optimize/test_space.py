@@ -27,7 +27,7 @@ def test_lists_booleans_categories() -> None:
     assert ParamRange.parse("sizing", "proportional, original").values == ("proportional", "original")
     assert ParamRange.parse("auto_rebalance", "bool").values == (False, True)
     assert ParamRange.parse("fractional_shares", "true,false").kind == "bool"
-    assert ParamRange.parse("max_trade_pct", "none,0.1,0.2").values == (None, 0.1, 0.2)
+    assert ParamRange.parse("max_trade_share", "none,0.1,0.2").values == (None, 0.1, 0.2)
     assert ParamRange.parse("trigger_down", [0.02, 0.05]).values == (0.02, 0.05)
 
 
@@ -102,8 +102,8 @@ def test_vectorised_validation_matches_strategy_config() -> None:
             "guardrail_max": "0:1.25:0.25",
             "trigger_down": "0.5:1.5:0.5",
             "max_orders_per_day": "0:2:1",
-            "max_trade_pct": "none,0,0.5",
-            "initial_stock_pct": "-0.5,0.5",
+            "max_trade_share": "none,0,0.5",
+            "initial_stock_share": "-0.5,0.5",
             "sizing": "proportional,original",
         },
         base,
@@ -131,7 +131,7 @@ def test_vectorised_validation_matches_strategy_config() -> None:
 
 def test_astronomical_space_random_choices() -> None:
     names = ["trigger_up", "trigger_down", "rebalance_ratio", "trade_fraction", "guardrail_min", "guardrail_max",
-             "commission_rate", "slippage_bps", "min_notional", "initial_stock_pct"]
+             "commission_rate", "slippage_bps", "min_notional", "initial_stock_share"]
     space = SearchSpace.parse({n: "0.0001:0.9999:0.0001" for n in names})
     assert space.size == 9999**10 > 2**62
     grid = random_grid_indices(space.size, 50, 4)

@@ -83,7 +83,7 @@ def test_a_monthly_reallocation_takes_cash_first_then_sells_with_its_commission(
     index = pd.DatetimeIndex(["2024-01-30", "2024-01-31", "2024-02-01", "2024-02-02"])
     a = pd.DataFrame({"close": [100.0, 100.0, 200.0, 200.0]}, index=index)
     b = pd.DataFrame({"close": [100.0, 100.0, 100.0, 100.0]}, index=index)
-    cfg = StrategyConfig(**{**STILL, "initial_stock_pct": 0.9, "commission_rate": 0.01})
+    cfg = StrategyConfig(**{**STILL, "initial_stock_share": 0.9, "commission_rate": 0.01})
     pf = simulate_portfolio([PortfolioCell("A", a, cfg, 0.5), PortfolioCell("B", b, cfg, 0.5)],
                             PortfolioRules(initial_capital=1_000.0, reallocation="monthly"))
     # First bar (§5.0): budget 450 buys 450/1.01 of stock, fee 450 − 450/1.01; 50 cash left in each cell.
@@ -126,7 +126,7 @@ def test_a_band_reallocation_waits_for_the_band_to_be_left():
 def test_the_pool_lends_a_buy_its_shortfall_up_to_the_cap_and_is_repaid_by_the_next_sale():
     # A cell 95 % in stock (40 of cash) that falls 10 %: its buy needs more cash than it has.
     prices = daily([100, 90, 99])
-    cfg = StrategyConfig(**{**NO_COSTS, "initial_stock_pct": 0.95, "guardrail_min": 0.0, "guardrail_max": 1.0,
+    cfg = StrategyConfig(**{**NO_COSTS, "initial_stock_share": 0.95, "guardrail_min": 0.0, "guardrail_max": 1.0,
                             "trigger_up": 0.05, "trigger_down": 0.05, "auto_rebalance": False})
     rules = PortfolioRules(initial_capital=1_000.0, cash_pool=True, pool_cap=0.2)
     pf = simulate_portfolio([PortfolioCell("A", prices, cfg, 0.8)], rules)
@@ -143,7 +143,7 @@ def test_the_pool_lends_a_buy_its_shortfall_up_to_the_cap_and_is_repaid_by_the_n
 
 def test_a_pool_draw_stops_at_the_cap():
     prices = daily([100, 80])
-    cfg = StrategyConfig(**{**NO_COSTS, "initial_stock_pct": 0.95, "guardrail_min": 0.0, "guardrail_max": 1.0,
+    cfg = StrategyConfig(**{**NO_COSTS, "initial_stock_share": 0.95, "guardrail_min": 0.0, "guardrail_max": 1.0,
                             "trigger_down": 0.05, "auto_rebalance": False, "rebalance_ratio": 5.0})
     rules = PortfolioRules(initial_capital=1_000.0, cash_pool=True, pool_cap=0.01)
     pf = simulate_portfolio([PortfolioCell("A", prices, cfg, 0.5)], rules)
@@ -179,7 +179,7 @@ def _portfolios(draw):
     for j in range(k):
         closes = 100 * np.exp(np.cumsum(rng.normal(0, 0.04, n)))
         cfg = StrategyConfig(
-            initial_stock_pct=float(rng.uniform(0.2, 1.0)), guardrail_min=0.0, guardrail_max=1.0,
+            initial_stock_share=float(rng.uniform(0.2, 1.0)), guardrail_min=0.0, guardrail_max=1.0,
             trigger_up=float(rng.uniform(0.01, 0.08)), trigger_down=float(rng.uniform(0.01, 0.08)),
             commission_rate=float(rng.choice([0.0, 0.001])), commission_min=float(rng.choice([0.0, 1.0])),
             slippage_bps=float(rng.choice([0.0, 5.0])), min_notional=0.0,

@@ -110,5 +110,5 @@ def test_search_space_text_reads_every_stored_form() -> None:
         "Sizing: proportional, fixed fraction")
     assert search_space_text("auto_rebalance", "bool") == "Auto-rebalance: no, yes"
     assert search_space_text("min_notional", [100, 250]) == "Minimum order: 100.00, 250.00"
-    assert search_space_text("max_trade_pct", [None, 0.2]) == "Max order size (% of account): not set, 20 %"
+    assert search_space_text("max_trade_share", [None, 0.2]) == "Max order size (% of account): not set, 20 %"
     assert search_space_text("slippage_bps", pd.Series([5.0]).tolist()) == "Slippage (bps): 5 bps"

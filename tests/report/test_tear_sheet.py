@@ -309,7 +309,7 @@ def test_workbook_dividends_settings_definitions_assumptions(book: openpyxl.Work
     assert rows["trigger_up"][2].value == "percent" and rows["slippage_bps"][2].value == "basis points"
     assert rows["commission_min"][2].value == "currency"
     assert rows["slippage_bps"][1].number_format == FORMATS[setting_kind("slippage_bps")]
-    assert rows["max_trade_pct"][1].value == "not set"
+    assert rows["max_trade_share"][1].value == "not set"
 
     definition_rows = _rows(book["Definitions"])[1:]
     definitions = {r[0]: r for r in definition_rows}

@@ -95,7 +95,7 @@ def test_run_roundtrip(store: Store, dataset_id: int) -> None:
     metrics = {"total_return": 0.1234567890123, "sharpe": math.nan, "profit_factor": math.inf, "n_trades": 3.0,
                "cagr": -0.0, "max_drawdown": -0.25}
     result = fake_result(metrics)
-    config = StrategyConfig(trigger_up=0.041, max_trade_pct=0.3)
+    config = StrategyConfig(trigger_up=0.041, max_trade_share=0.3)
     run_id = store.save_run(dataset_id, result, config=config, name="first", tags=["a", "b", "a"], notes="n")
     run = store.get_run(run_id)
     assert run.config == config

@@ -17,7 +17,7 @@ CONFIGS = [
     StrategyConfig(),
     StrategyConfig(trigger_up=0.05, trigger_down=0.04, sizing="fixed_fraction", trade_fraction=0.3),
     StrategyConfig(sizing="original", commission_rate=0.001, commission_min=1.0, slippage_bps=5.0,
-                   fractional_shares=False, initial_stock_pct=0.7),
+                   fractional_shares=False, initial_stock_share=0.7),
 ]
 
 
