@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 import pandas as pd
 
-from cli.main import EXIT_OK, CliError, parse_settings, record_id, render_metrics_table
+from cli.main import EXIT_OK, CliError, parse_settings, record_id, render_metrics_table, write_bytes_atomic
 from cli.runs import config_changes, open_store, render_table
 from core.config import StrategyConfig
 from core.metric_table import format_metric
@@ -193,14 +192,10 @@ def export_portfolio(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -
     from usecases.portfolio_reports import portfolio_report
 
     report = portfolio_report(open_store(), args.portfolio_id, args.format)
-    filename, data = report[0], report[1]
-    out = args.out or Path(filename)
-    tmp = out.with_name(out.name + ".part")
+    out = args.out or Path(report.filename)
     try:
-        tmp.write_bytes(data)
-        tmp.replace(out)
+        write_bytes_atomic(out, report.data)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise CliError(f"cannot write {out}: {exc.strerror or exc}") from None
-    print(f"wrote {out} ({len(data):,} bytes)", file=stdout if stdout is not None else sys.stdout)
+    print(f"wrote {out} ({len(report.data):,} bytes)", file=stdout)
     return EXIT_OK

@@ -15,15 +15,12 @@ written atomically, so a scheduled job never leaves half a report; every export 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
-import os
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
-from cli.main import EXIT_OK, CliError, _iso_date, database_argument
+from cli.main import EXIT_OK, CliError, _iso_date, database_argument, write_bytes_atomic
 
 RUN_FORMATS = ("xlsx", "pdf", "csv", "json", "png", "svg")
 TEMPLATE_ALIASES = {"full": "full_audit", "full_audit": "full_audit", "performance": "performance",
@@ -85,25 +82,6 @@ def register(subparsers: Any) -> None:
     p.add_argument("--heatmap", metavar="X,Y", help="study: the two parameters of the heatmap")
     p.add_argument("--walk-forward", metavar="CSV", type=Path, help="study: walk-forward results to include")
     p.set_defaults(handler=run_report)
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same directory and a rename (readers never see half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _period(args: argparse.Namespace) -> tuple[date | None, date | None]:
@@ -176,6 +154,7 @@ def run_report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         except (ValueError, ImageExportError) as exc:  # bad chart/table/heatmap names, a missing browser
             raise CliError(str(exc)) from None
         try:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
             write_bytes_atomic(args.out, data)
         except OSError as exc:
             raise CliError(f"cannot write {args.out}: {exc.strerror or exc}") from None

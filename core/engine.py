@@ -257,15 +257,20 @@ def simulate(
 
 
 def record_run(
-    prices: pd.DataFrame, cfg: StrategyConfig, bars: BarArrays, transfers: np.ndarray = K.NO_TRANSFERS
+    prices: pd.DataFrame,
+    cfg: StrategyConfig,
+    bars: BarArrays,
+    transfers: np.ndarray = K.NO_TRANSFERS,
+    arrays: RecordedArrays | None = None,
 ) -> SimulationResult:
     """The recording path of :func:`simulate` on prepared bars; ``transfers`` (bars × ``core.kernel.N_TRANSFER``)
-    are a portfolio's transfers into this cell (docs/strategy.md §12.3), none by default.
+    are a portfolio's transfers into this cell (docs/strategy.md §12.3), none by default. ``arrays`` is the
+    kernel's recording of exactly this run when the caller already has it (a portfolio's last re-run).
 
     With transfers the equity is the cell's value (money moved in included) and the daily series behind the
     metrics is time-weighted: each day's return leaves out the value moved in that day.
     """
-    arrays = record_arrays(cfg, bars, transfers)
+    arrays = arrays if arrays is not None else record_arrays(cfg, bars, transfers)
     rec, div_rec, p = arrays.rec, arrays.div_rec, arrays.params
     index = prices.index
     timeline = _timeline(index, bars, rec, cfg)

@@ -18,6 +18,7 @@ import pandas as pd
 from core import kernel as K
 from core.bars import BarArrays
 from core.engine import (
+    RecordedArrays,
     SimulationResult,
     SummaryInputs,
     benchmark_values,
@@ -87,7 +88,10 @@ class _Cell:
     config: object
     capital: float
     calendar_pos: np.ndarray  # the aligned-calendar position of each of the cell's bars
+    carry: np.ndarray  # per calendar position, the cell's last bar at or before it (-1 before its first)
+    params: np.ndarray  # the kernel's parameter row of the cell's configuration
     transfers: np.ndarray
+    arrays: RecordedArrays | None = None  # the kernel's recording of the latest re-run
     rec: np.ndarray = field(default_factory=lambda: np.empty((0, K.N_RECORD)))
     drawn: float = 0.0  # what the cell owes the pool
     next_draw_bar: int = 1
@@ -95,7 +99,8 @@ class _Cell:
     sales: list[dict] = field(default_factory=list)
 
     def rerun(self) -> None:
-        self.rec = record_arrays(self.config, self.bars, self.transfers).rec
+        self.arrays = record_arrays(self.config, self.bars, self.transfers)
+        self.rec = self.arrays.rec
 
     def before_evaluation(self, i: int) -> tuple[float, float, float, float]:
         """(shares, cash, receivable, value) at bar ``i`` after its dividends and transfers, before it trades."""
@@ -195,15 +200,18 @@ def _prepare_cells(cells: list[PortfolioCell], rules: PortfolioRules) -> tuple[p
     state = []
     for c, prices in zip(cells, cut, strict=True):
         capital = c.weight * rules.initial_capital
-        bars = prepare(prices, c.dividends)
+        config = c.config.replace(initial_capital=capital)
+        positions = calendar.get_indexer(prices.index)
         state.append(
             _Cell(
                 name=c.name,
                 prices=prices,
-                bars=bars,
-                config=c.config.replace(initial_capital=capital),
+                bars=prepare(prices, c.dividends),
+                config=config,
                 capital=capital,
-                calendar_pos=calendar.get_indexer(prices.index),
+                calendar_pos=positions,
+                carry=np.searchsorted(positions, np.arange(len(calendar)), side="right") - 1,
+                params=params_row(config),
                 transfers=np.zeros((len(prices), K.N_TRANSFER)),
             )
         )
@@ -223,7 +231,7 @@ def _carried(state: list[_Cell], n: int, column: int) -> np.ndarray:
     before a cell's first bar its value is its capital (cash) and its other columns are 0."""
     out = np.zeros((len(state), n))
     for k, c in enumerate(state):
-        idx = np.searchsorted(c.calendar_pos, np.arange(n), side="right") - 1
+        idx = c.carry
         values = c.rec[np.maximum(idx, 0), column]
         before = c.capital if column in (K.R_VALUE, K.R_CASH) else 0.0
         out[k] = np.where(idx >= 0, values, before)
@@ -333,7 +341,7 @@ def _draw_amount(c: _Cell, i: int, pool_value: float, rules: PortfolioRules) -> 
         return 0.0
     shares, cash, receivable, _ = c.before_evaluation(i)
     rec = c.rec[i]
-    p = params_row(c.config)
+    p = c.params
     draw = headroom
     for _ in range(DRAW_ITERATIONS):
         dec = K.decide_order(
@@ -356,7 +364,7 @@ def _reallocate(t, state, pool, targets, pool_weight, rules, calendar) -> list[i
     slippage apply; no minimum order, no daily cap, the anchor stays); the value raised is shared among the cells
     (and the pool) below their targets in proportion to their shortfall, as cash.
     """
-    bars = [int(np.flatnonzero(c.calendar_pos == t)[0]) for c in state]
+    bars = [int(c.carry[t]) for c in state]  # t is a common bar: every cell has a bar exactly there
     before = [c.before_evaluation(i) for c, i in zip(state, bars, strict=True)]
     pool_value = pool.value_at(t)
     total = sum(b[3] for b in before) + pool_value
@@ -398,7 +406,7 @@ def _raise_value(c: _Cell, i: int, before: tuple[float, float, float, float], ne
     shares, cash, _, _ = before
     from_cash = min(need, max(cash, 0.0))
     rest = need - from_cash
-    p = params_row(c.config)
+    p = c.params
     q = fee = 0.0
     px = K.execution_price(c.bars.close[i], K.SIDE_SELL, p)
     if rest > 0.0 and shares > 0.0 and px > 0.0:
@@ -435,7 +443,8 @@ def _result(cells, rules, calendar, state, pool, pool_weight) -> PortfolioResult
     results: dict[str, SimulationResult] = {}
     for c in state:
         moved = c.transfers if np.any(c.transfers) else K.NO_TRANSFERS
-        results[c.name] = record_run(c.prices, c.config, c.bars, moved)
+        # The last re-run recorded exactly these transfers (zero rows record as none), so it is not run again.
+        results[c.name] = record_run(c.prices, c.config, c.bars, moved, arrays=c.arrays)
     n = len(calendar)
     values = _carried(state, n, K.R_VALUE)
     stock = _carried(state, n, K.R_SHARES) * _carried_close(state, n)
@@ -529,7 +538,7 @@ def _result(cells, rules, calendar, state, pool, pool_weight) -> PortfolioResult
 def _carried_close(state: list[_Cell], n: int) -> np.ndarray:
     out = np.zeros((len(state), n))
     for k, c in enumerate(state):
-        idx = np.searchsorted(c.calendar_pos, np.arange(n), side="right") - 1
+        idx = c.carry
         out[k] = np.where(idx >= 0, c.bars.close[np.maximum(idx, 0)], 0.0)
     return out
 
@@ -564,10 +573,11 @@ def _portfolio_benchmarks(state, results, calendar, pool_start, rules) -> pd.Dat
     mix = np.full(n, pool_start)
     share = rules.initial_capital / len(state)
     for c in state:
-        arrays = record_arrays(c.config.replace(initial_capital=share), c.bars)
-        bh = benchmark_values(c.bars, arrays.div_rec, arrays.params, c.prices.index)["buy_and_hold"].to_numpy()
+        # Which bar booked each dividend depends on the dates only: the cell's own recording serves.
+        p = params_row(c.config.replace(initial_capital=share))
+        bh = benchmark_values(c.bars, c.arrays.div_rec, p, c.prices.index)["buy_and_hold"].to_numpy()
         own = results[c.name].benchmarks["static_mix"].to_numpy()
-        idx = np.searchsorted(c.calendar_pos, np.arange(n), side="right") - 1
+        idx = c.carry
         equal += np.where(idx >= 0, bh[np.maximum(idx, 0)], share)
         mix += np.where(idx >= 0, own[np.maximum(idx, 0)], c.capital)
     return pd.DataFrame({"equal_weight_buy_and_hold": equal, "initial_mix": mix}, index=calendar)
