@@ -127,7 +127,12 @@ def _ensure_state(config: StrategyConfig) -> None:
 
 
 def _draw(spec: FieldSpec) -> Any:
-    key = _key(spec.name)
+    return draw_field(spec, _key(spec.name), _key(spec.name, "_on"))
+
+
+def draw_field(spec: FieldSpec, key: str, on_key: str) -> Any:
+    """One field's widget under ``key`` (an optional percentage's on/off toggle under ``on_key``); returns its input
+    value as :func:`config_from_inputs` reads it. Shared by the configuration form and the Portfolio page's cells."""
     if spec.widget == "pct":
         return st.number_input(spec.label, step=spec.step, format=spec.fmt, help=spec.help, key=key)
     if spec.widget == "number":
@@ -139,7 +144,7 @@ def _draw(spec: FieldSpec) -> Any:
     if spec.widget == "choice":
         return st.selectbox(spec.label, spec.choices, format_func=lambda s: s.replace("_", " "), help=spec.help,
                             key=key)
-    enabled = st.toggle("Cap order size", help=spec.help, key=_key(spec.name, "_on"))
+    enabled = st.toggle("Cap order size", help=spec.help, key=on_key)
     percent = st.number_input(spec.label, step=spec.step, format=spec.fmt, help=spec.help, key=key,
                               disabled=not enabled)
     return (enabled, percent)

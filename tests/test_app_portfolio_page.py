@@ -125,7 +125,27 @@ def test_the_inputs_convert_percent_to_the_cores_fractions() -> None:
     assert cell_config(base, {"trigger_up": 4.0, "sizing": "original"}) == base.replace(trigger_up=0.04,
                                                                                          sizing="original")
     assert set(CELL_FIELDS) <= set(StrategyConfig.__dataclass_fields__)
+    # Any field of a cell (the "All settings" expander): a fraction in percent, an optional cap as (on, percent).
+    assert cell_config(base, {"commission_rate": 0.05, "max_trade_share": (True, 20.0), "max_orders_per_day": 2}) == \
+        base.replace(commission_rate=0.0005, max_trade_share=0.2, max_orders_per_day=2)
     defaults = PortfolioRules()
     assert rules_from_inputs({f.name: rule_input(f, getattr(defaults, f.name)) for f in PORTFOLIO_FIELDS}) == defaults
     weights = equal_weights(["a", "b", "c"])
     assert abs(sum(w / 100 for w in weights.values()) - 1.0) < 1e-9  # the engine's tolerance without a pool
+
+
+def test_every_setting_of_a_cell_can_be_changed(db_url: str) -> None:
+    at = open_portfolio_page()
+    at.multiselect(key="portfolio_cells").set_value(["sample:INTC", "sample:MMM"]).run()
+    at.number_input(key=cell_key("sample:MMM", "commission_rate")).set_value(0.05).run()  # "All settings"
+    at.toggle(key=cell_key("sample:MMM", "fractional_shares")).set_value(False).run()
+    at.button(key="portfolio_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    intc, mmm = load_sample("INTC"), load_sample("MMM")
+    expected = simulate_portfolio(
+        [PortfolioCell("INTC", intc.prices, StrategyConfig(), 0.5, intc.dividends),
+         PortfolioCell("MMM", mmm.prices, StrategyConfig(commission_rate=0.0005, fractional_shares=False), 0.5,
+                       mmm.dividends)],
+        PortfolioRules(),
+    )
+    assert shown_kpis(at) == {k.label: k.value for k in backtest_kpis(expected.metrics)}

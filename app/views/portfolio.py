@@ -22,7 +22,17 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app.config_form import SPECS, config_error_text, inputs_from_config, settings_summary, to_fraction, to_percent
+from app.config_form import (
+    FIELDS,
+    SPECS,
+    config_error_text,
+    config_from_inputs,
+    draw_field,
+    inputs_from_config,
+    settings_summary,
+    to_fraction,
+    to_percent,
+)
 from app.dataset_picker import dataset_options
 from app.navigation import page_link
 from app.state import active_config
@@ -117,9 +127,9 @@ def rules_from_inputs(values: Mapping[str, Any]) -> PortfolioRules:
 
 
 def cell_config(base: StrategyConfig, values: Mapping[str, Any]) -> StrategyConfig:
-    """``base`` with a cell's own inputs (:data:`CELL_FIELDS`, percentages for fractions). Raises ``ConfigError``."""
-    changes = {name: to_fraction(v) if SPECS[name].widget == "pct" else v for name, v in values.items()}
-    return base.replace(**changes)
+    """``base`` with a cell's own inputs (any configuration field, as the form holds it: percentages for fractions).
+    Raises ``ConfigError``."""
+    return config_from_inputs({**inputs_from_config(base), **values})
 
 
 def equal_weights(tokens: Sequence[str]) -> dict[str, float]:
@@ -245,6 +255,20 @@ def _cell_inputs(token: str, label: str, base: StrategyConfig) -> tuple[float, S
                 else:
                     values[name] = st.number_input(spec.label, step=spec.step, format=spec.fmt, help=spec.help,
                                                    key=key)  # fmt: skip
+        with st.expander("All settings of this cell"):
+            # Every other field of the registry (the capital comes from the weight), keyed per cell.
+            others = [spec for spec in FIELDS if spec.name not in CELL_FIELDS and spec.name != "initial_capital"]
+            for start in range(0, len(others), 4):
+                for column, spec in zip(st.columns(4), others[start:start + 4], strict=False):
+                    key, on_key = cell_key(token, spec.name), cell_key(token, spec.name + "_on")
+                    if spec.widget == "optpct":
+                        enabled, percent = defaults[spec.name]
+                        st.session_state.setdefault(on_key, enabled)
+                        st.session_state.setdefault(key, percent)
+                    else:
+                        st.session_state.setdefault(key, defaults[spec.name])
+                    with column:
+                        values[spec.name] = draw_field(spec, key, on_key)
         try:
             return to_fraction(weight), cell_config(base, values)
         except ConfigError as exc:
