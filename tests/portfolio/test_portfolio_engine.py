@@ -213,3 +213,9 @@ def test_invariants_no_negative_cash_or_shares_pool_within_its_rules_value_conse
     assert pf.contributions["profit"].sum() == pytest.approx(pf.equity.iloc[-1] - rules.initial_capital,
                                                              abs=1e-6 * rules.initial_capital)
     assert set(pf.allocation.columns) == {c.name for c in cells} | {POOL}
+
+
+def test_the_portfolio_is_part_of_the_cores_public_contract():
+    import core
+
+    assert core.simulate_portfolio is simulate_portfolio and core.PortfolioCell is PortfolioCell
