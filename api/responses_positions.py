@@ -54,8 +54,8 @@ class DecisionOut(RecordOut):
     commission: float | None
     skip_reason: str
     trimmed: bool
-    asset_pct: float | None = Field(description="stock share now")
-    projected_asset_pct: float | None = Field(description="stock share after the order")
+    stock_share: float | None = Field(description="stock share now")
+    projected_stock_share: float | None = Field(description="stock share after the order")
     sell_trigger_price: float | None
     buy_trigger_price: float | None
     upper_guardrail_price: float | None = Field(description="price at which the stock share reaches guardrail_max")

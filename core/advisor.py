@@ -135,7 +135,7 @@ def evaluate(
     # Every rule below is the kernel's own function (docs/strategy.md §5.2–§5.10), as in ``simulate``.
     counted_day = day if state.day is None else _day_number(state.day)
     orders_today = K.orders_counted_today(day, counted_day, state.orders_today)
-    _value, pct = K.valuation(state.shares, state.cash, state.receivable, float(price))
+    _value, share = K.valuation(state.shares, state.cash, state.receivable, float(price))
     status = K.bar_status(in_session, orders_today, p[K.P_AFTER_HOURS] != 0.0, p[K.P_MAX_ORDERS])
     order = K.hold_decision(float(price))
     if status == K.STATUS_EVALUATED:
@@ -143,14 +143,14 @@ def evaluate(
     action = K.order_action(order.kind, order.reason, order.side)
     executes = action in (K.ACTION_BUY, K.ACTION_SELL)
     kind, side, q, px, fee = order.kind, order.side, order.qty, order.exec_price, order.fee
-    projected = pct
+    projected = share
     if executes:
         shares, cash = K.execute_order(q, px, fee, state.shares, state.cash)
         _after, projected = K.valuation(shares, cash, state.receivable, float(price))
     sell_level, buy_level = K.trigger_prices(state.anchor, up, down)
     upper, lower = guardrail_prices(state, config)
     reason_text = _reason_text(
-        stamp, price, state.anchor, order, config, action=action, status=status, pre_pct=pct,
+        stamp, price, state.anchor, order, config, action=action, status=status, pre_share=share,
         sell_level=sell_level, buy_level=buy_level, triggers=(up, down, sigma), why_fixed=why_fixed,
     )
     return Decision(
@@ -168,8 +168,8 @@ def evaluate(
         commission=float(fee) if executes else 0.0,
         skip_reason=REASONS[order.reason],
         trimmed=bool(order.flags & K.FLAG_TRIMMED),
-        asset_pct=pct,
-        projected_asset_pct=projected,
+        stock_share=share,
+        projected_stock_share=projected,
         sell_trigger_price=sell_level,
         buy_trigger_price=buy_level,
         upper_guardrail_price=upper,
@@ -203,7 +203,7 @@ def _reason_text(
     *,
     action: int,
     status: int,
-    pre_pct: float,
+    pre_share: float,
     sell_level: float,
     buy_level: float,
     triggers: tuple[float, float, float],
@@ -225,7 +225,7 @@ def _reason_text(
             "limit_flags": [int(order.flags)],
             "skip_reason": [REASONS[order.reason]],
             "guardrail_bound": [float(order.bound)],
-            "pre_trade_asset_pct": [pre_pct],
+            "pre_trade_stock_share": [pre_share],
             "sell_trigger_price": [sell_level],
             "buy_trigger_price": [buy_level],
             "dividend_gross": [0.0],

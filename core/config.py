@@ -6,7 +6,7 @@ import dataclasses
 import math
 import numbers
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -36,46 +36,13 @@ def _declare_fields(cls: type) -> type:
 class StrategyConfig:
     """Every parameter of one volatility-balancing strategy. All rates are fractions (0.03 means 3 %).
 
-    The fields, their defaults and their ranges are :data:`core.config_registry.CONFIG_FIELDS` (in that order):
-    ``initial_capital``, ``initial_stock_share``, ``trigger_up``, ``trigger_down``, ``sizing``, ``rebalance_ratio``,
-    ``trade_fraction``, ``guardrail_min``, ``guardrail_max``, ``auto_rebalance``, ``max_trade_share``,
-    ``commission_rate``, ``commission_min``, ``slippage_bps``, ``min_notional``, ``max_orders_per_day``,
-    ``fractional_shares``, ``allow_after_hours``, ``withholding_tax_rate``, ``dividend_pay_lag_days``,
-    ``risk_free_rate``, ``periods_per_year``, ``threshold_mode``, ``vol_window_bars``, ``vol_reference``,
-    ``trigger_min``, ``trigger_max``.
+    The fields, their defaults, types, units and ranges are :data:`core.config_registry.CONFIG_FIELDS`, in that
+    order, and nowhere else: the dataclass is declared from it (``dataclasses.fields(StrategyConfig)`` lists them;
+    ``python -m cli config fields`` prints them with their units and ranges; docs/strategy.md §3 defines them).
 
     Construction validates every field and raises :class:`ConfigError` naming the field, its value and the valid
     range. ``to_dict`` / ``from_dict`` round-trip exactly (stored runs, presets and optimisation trials use them).
     """
-
-    if TYPE_CHECKING:  # for readers and type checkers; the runtime fields are declared by the registry
-        initial_capital: float
-        initial_stock_share: float
-        trigger_up: float
-        trigger_down: float
-        sizing: Sizing
-        rebalance_ratio: float
-        trade_fraction: float
-        guardrail_min: float
-        guardrail_max: float
-        auto_rebalance: bool
-        max_trade_share: float | None
-        commission_rate: float
-        commission_min: float
-        slippage_bps: float
-        min_notional: float
-        max_orders_per_day: int
-        fractional_shares: bool
-        allow_after_hours: bool
-        withholding_tax_rate: float
-        dividend_pay_lag_days: int
-        risk_free_rate: float
-        periods_per_year: int
-        threshold_mode: ThresholdMode
-        vol_window_bars: int
-        vol_reference: float
-        trigger_min: float
-        trigger_max: float
 
     def __post_init__(self) -> None:
         for f in CONFIG_FIELDS:

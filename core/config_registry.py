@@ -4,8 +4,8 @@ One :class:`ConfigField` per field holds its name, kind, default, valid range, u
 input step. Everything else is derived from :data:`CONFIG_FIELDS`:
 
 * ``core.config.StrategyConfig`` — its dataclass fields, defaults and validation;
-* the kernel's parameter vector (``core.engine.params_row``) — a field's slot is its position here, which the
-  kernel's ``P_*`` constants follow (checked when ``core.engine`` is imported);
+* the kernel's parameter vector (``core.engine.params_row``) — a field's slot is its position here
+  (:data:`KERNEL_SLOTS`), from which the kernel's ``P_*`` constants and its sizing and threshold codes are read;
 * the search space (``core.optimize.space``: kinds, columns, the vectorised validation);
 * the app's configuration form, the definitions page, the exports' configuration rows and the CLI's ``--set``.
 

@@ -24,7 +24,6 @@ from core.bars import BarArrays, prepare_bars
 from core.config import StrategyConfig
 from core.config_registry import CONFIG_FIELDS
 from core.errors import ConfigError
-from core.metric_registry import METRIC_ORDER
 from core.metrics import (
     daily_equity,
     performance_metrics,
@@ -116,12 +115,6 @@ class SimulationResult:
                 "outputs": [dict(e.outputs) for e in self.events],
             }
         )
-
-
-# The kernel's parameter slots and metric outputs are positional; they must follow the registries' order (a field's
-# slot is its place in core.config_registry, a metric's output index its place in core.metric_registry).
-if len(CONFIG_FIELDS) != K.N_PARAMS or tuple(K.METRIC_NAMES) != METRIC_ORDER:
-    raise RuntimeError("core.kernel's P_* slots or METRIC_NAMES no longer follow the configuration/metric registries")
 
 
 # --- configuration → kernel parameters ------------------------------------------------------------------------
@@ -346,8 +339,8 @@ def _timeline(index: pd.DatetimeIndex, bars: BarArrays, rec: np.ndarray, cfg: St
             "cash": rec[:, K.R_CASH],
             "receivable": rec[:, K.R_RECEIVABLE],
             "value": rec[:, K.R_VALUE],
-            "asset_pct": rec[:, K.R_ASSET_PCT],
-            "pre_trade_asset_pct": rec[:, K.R_PRE_PCT],
+            "stock_share": rec[:, K.R_STOCK_SHARE],
+            "pre_trade_stock_share": rec[:, K.R_PRE_STOCK_SHARE],
             "action": pd.Categorical.from_codes(action, list(ACTIONS.values())),
             "kind": np.array(list(KINDS.values()), dtype=object)[kind],
             "side": np.where(rec[:, K.R_SIDE] > 0, "BUY", np.where(rec[:, K.R_SIDE] < 0, "SELL", "")),
@@ -393,7 +386,7 @@ def _trades(tl: pd.DataFrame) -> pd.DataFrame:
             "anchor_after": done["anchor_after"].to_numpy(),
             "shares_after": done["shares"].to_numpy(),
             "cash_after": done["cash"].to_numpy(),
-            "asset_pct_after": done["asset_pct"].to_numpy(),
+            "stock_share_after": done["stock_share"].to_numpy(),
             "reason": done["reason"].to_numpy(),
         }
     )
@@ -435,7 +428,7 @@ def benchmark_values(bars: BarArrays, div_rec: np.ndarray, p: np.ndarray, index:
     capital = p[K.P_CAPITAL]
     price0 = bars.close[0]
     bh_s, bh_c, _ = K.initial_order(capital, 1.0, price0, p)
-    mix_s, mix_c, _ = K.initial_order(capital, p[K.P_INIT_PCT], price0, p)
+    mix_s, mix_c, _ = K.initial_order(capital, p[K.P_INIT_SHARE], price0, p)
     return pd.DataFrame(
         {
             "buy_and_hold": bh_s * bars.close + bh_c + bh_s * cum,
@@ -453,7 +446,7 @@ def _metrics(
     daily: pd.Series,
     benchmarks: pd.DataFrame,
 ) -> dict[str, float]:
-    in_band = inside_guardrails(tl["asset_pct"].to_numpy(), cfg)
+    in_band = inside_guardrails(tl["stock_share"].to_numpy(), cfg)
     return summary_metrics(
         SummaryInputs(
             daily=daily,
@@ -472,10 +465,10 @@ def _metrics(
     )
 
 
-def inside_guardrails(asset_pct: np.ndarray, cfg: StrategyConfig) -> np.ndarray:
+def inside_guardrails(stock_share: np.ndarray, cfg: StrategyConfig) -> np.ndarray:
     """Whether each stock share is inside ``[guardrail_min, guardrail_max]`` within the kernel's ``BAND_TOLERANCE``
     (``core.kernel.in_band``, vectorised), for the time-in-band metric."""
-    return (asset_pct >= cfg.guardrail_min - K.BAND_TOLERANCE) & (asset_pct <= cfg.guardrail_max + K.BAND_TOLERANCE)
+    return (stock_share >= cfg.guardrail_min - K.BAND_TOLERANCE) & (stock_share <= cfg.guardrail_max + K.BAND_TOLERANCE)
 
 
 @dataclass(frozen=True)
@@ -608,7 +601,7 @@ def _reasons(tl: pd.DataFrame, cfg: StrategyConfig, why_fixed: str | None = None
     flags = tl["limit_flags"].tolist()
     skip = tl["skip_reason"].tolist()
     bound = tl["guardrail_bound"].tolist()
-    pre = tl["pre_trade_asset_pct"].tolist()
+    pre = tl["pre_trade_stock_share"].tolist()
     sell_at = tl["sell_trigger_price"].tolist()
     buy_at = tl["buy_trigger_price"].tolist()
     gross = tl["dividend_gross"].tolist()
@@ -784,7 +777,7 @@ def _events(
             "anchor": row[K.R_ANCHOR_EVAL],
             "shares": before[K.R_SHARES] if i > 0 else 0.0,
             "cash": before[K.R_CASH] if i > 0 else cfg.initial_capital,
-            "asset_pct": row[K.R_PRE_PCT],
+            "stock_share": row[K.R_PRE_STOCK_SHARE],
         }
         if kind == K.KIND_TRIGGER:
             crossed = inputs
@@ -814,7 +807,7 @@ def _events(
                 "commission": row[K.R_FEE],
                 "shares_after": row[K.R_SHARES],
                 "cash_after": row[K.R_CASH],
-                "asset_pct_after": row[K.R_ASSET_PCT],
+                "stock_share_after": row[K.R_STOCK_SHARE],
             }
             add(Event(ts, i, EventType.ORDER_FILLED, inputs, filled, reasons[i]))
             a0, a1 = row[K.R_ANCHOR_EVAL], row[K.R_ANCHOR_AFTER]

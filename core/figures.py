@@ -187,11 +187,11 @@ def drawdown_figure(equity: pd.Series, benchmarks: pd.DataFrame | None = None) -
 # --- run charts for the reports and the app -----------------------------------------------------------------------
 
 
-def stock_share_figure(asset_pct: pd.Series, guardrail_min: float, guardrail_max: float) -> go.Figure:
-    """The stock share of the account (``timeline["asset_pct"]``) inside the shaded guardrail band.
+def stock_share_figure(stock_share: pd.Series, guardrail_min: float, guardrail_max: float) -> go.Figure:
+    """The stock share of the account (``timeline["stock_share"]``) inside the shaded guardrail band.
 
     Args:
-        asset_pct: the closing stock share per bar, a fraction.
+        stock_share: the closing stock share per bar, a fraction.
         guardrail_min: lower bound of the band (fraction).
         guardrail_max: upper bound of the band (fraction).
     """
@@ -211,8 +211,8 @@ def stock_share_figure(asset_pct: pd.Series, guardrail_min: float, guardrail_max
     style = SERIES[STRATEGY]
     fig.add_trace(
         go.Scatter(
-            x=asset_pct.index,
-            y=asset_pct.to_numpy(dtype=float),
+            x=stock_share.index,
+            y=stock_share.to_numpy(dtype=float),
             name="Stock share",
             mode="lines",
             line={"color": style.color, "width": 1.6},
@@ -440,6 +440,6 @@ def run_figures(result: Any, *, overlays: Overlays | None = None) -> dict[str, g
     return {
         "equity": equity_figure(result.equity, result.benchmarks, overlays=overlays, trades=result.trades),
         "drawdown": drawdown_figure(result.equity, result.benchmarks),
-        "stock_share": stock_share_figure(tl["asset_pct"], cfg.guardrail_min, cfg.guardrail_max),
+        "stock_share": stock_share_figure(tl["stock_share"], cfg.guardrail_min, cfg.guardrail_max),
         "price_anchor": price_anchor_figure(tl, result.trades),
     }

@@ -28,50 +28,49 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-# --- configuration vector -------------------------------------------------------------------------------------
-P_CAPITAL = 0
-P_INIT_PCT = 1
-P_TRIGGER_UP = 2
-P_TRIGGER_DOWN = 3
-P_SIZING = 4
-P_RATIO = 5
-P_TRADE_FRACTION = 6
-P_GMIN = 7
-P_GMAX = 8
-P_AUTO = 9
-P_MAX_TRADE = 10  # NaN when not set
-P_COMMISSION = 11
-P_COMMISSION_MIN = 12
-P_SLIPPAGE_BPS = 13
-P_MIN_NOTIONAL = 14
-P_MAX_ORDERS = 15
-P_FRACTIONAL = 16
-P_AFTER_HOURS = 17
-P_TAX = 18
-P_PAY_LAG = 19
-P_RISK_FREE = 20
-P_PERIODS = 21
-P_THRESHOLD_MODE = 22
-P_VOL_WINDOW = 23
-P_VOL_REFERENCE = 24
-P_TRIGGER_MIN = 25
-P_TRIGGER_MAX = 26
-N_PARAMS = 27
+from core.config_registry import KERNEL_SLOTS, SIZINGS, THRESHOLD_MODES
+from core.metric_registry import METRIC_ORDER
+
+# --- configuration vector: a field's slot is its place in core.config_registry (the rules read these names) ----
+P_CAPITAL = KERNEL_SLOTS["initial_capital"]
+P_INIT_SHARE = KERNEL_SLOTS["initial_stock_share"]
+P_TRIGGER_UP = KERNEL_SLOTS["trigger_up"]
+P_TRIGGER_DOWN = KERNEL_SLOTS["trigger_down"]
+P_SIZING = KERNEL_SLOTS["sizing"]
+P_RATIO = KERNEL_SLOTS["rebalance_ratio"]
+P_TRADE_FRACTION = KERNEL_SLOTS["trade_fraction"]
+P_GMIN = KERNEL_SLOTS["guardrail_min"]
+P_GMAX = KERNEL_SLOTS["guardrail_max"]
+P_AUTO = KERNEL_SLOTS["auto_rebalance"]
+P_MAX_TRADE = KERNEL_SLOTS["max_trade_share"]  # NaN when not set
+P_COMMISSION = KERNEL_SLOTS["commission_rate"]
+P_COMMISSION_MIN = KERNEL_SLOTS["commission_min"]
+P_SLIPPAGE_BPS = KERNEL_SLOTS["slippage_bps"]
+P_MIN_NOTIONAL = KERNEL_SLOTS["min_notional"]
+P_MAX_ORDERS = KERNEL_SLOTS["max_orders_per_day"]
+P_FRACTIONAL = KERNEL_SLOTS["fractional_shares"]
+P_AFTER_HOURS = KERNEL_SLOTS["allow_after_hours"]
+P_TAX = KERNEL_SLOTS["withholding_tax_rate"]
+P_PAY_LAG = KERNEL_SLOTS["dividend_pay_lag_days"]
+P_RISK_FREE = KERNEL_SLOTS["risk_free_rate"]
+P_PERIODS = KERNEL_SLOTS["periods_per_year"]
+P_THRESHOLD_MODE = KERNEL_SLOTS["threshold_mode"]
+P_VOL_WINDOW = KERNEL_SLOTS["vol_window_bars"]
+P_VOL_REFERENCE = KERNEL_SLOTS["vol_reference"]
+P_TRIGGER_MIN = KERNEL_SLOTS["trigger_min"]
+P_TRIGGER_MAX = KERNEL_SLOTS["trigger_max"]
+N_PARAMS = len(KERNEL_SLOTS)
 
 # --- sizing formulas (docs/strategy.md §5.5); the code is the choice's index in the configuration registry ---------
-SIZING_PROPORTIONAL = 0
-SIZING_FIXED_FRACTION = 1
-SIZING_ORIGINAL = 2
-SIZING_CODES = {
-    "proportional": SIZING_PROPORTIONAL,
-    "fixed_fraction": SIZING_FIXED_FRACTION,
-    "original": SIZING_ORIGINAL,
-}
+SIZING_PROPORTIONAL = SIZINGS.index("proportional")
+SIZING_FIXED_FRACTION = SIZINGS.index("fixed_fraction")
+SIZING_ORIGINAL = SIZINGS.index("original")
+SIZING_CODES = {name: code for code, name in enumerate(SIZINGS)}
 
 # --- threshold modes (docs/strategy.md §5.4a); the code is the choice's index in the configuration registry ---------
-THRESHOLD_FIXED = 0
-THRESHOLD_VOL_SCALED = 1
-THRESHOLD_CODES = {"fixed": THRESHOLD_FIXED, "vol_scaled": THRESHOLD_VOL_SCALED}
+THRESHOLD_FIXED = THRESHOLD_MODES.index("fixed")
+THRESHOLD_VOL_SCALED = THRESHOLD_MODES.index("vol_scaled")
+THRESHOLD_CODES = {name: code for code, name in enumerate(THRESHOLD_MODES)}
 
 # --- codes -----------------------------------------------------------------------------------------------------
 SIDE_NONE = 0  # an order's side is a sign: quantities are side·|q|
@@ -112,7 +111,7 @@ R_SHARES = 0
 R_CASH = 1
 R_RECEIVABLE = 2
 R_VALUE = 3
-R_ASSET_PCT = 4
+R_STOCK_SHARE = 4
 R_ANCHOR_EVAL = 5
 R_ANCHOR_AFTER = 6
 R_ACTION = 7
@@ -131,7 +130,7 @@ R_DIV_NET = 19
 R_DIV_WITHHOLDING = 20
 R_DIV_CASH = 21
 R_BOUND = 22
-R_PRE_PCT = 23
+R_PRE_STOCK_SHARE = 23
 R_SIDE = 24
 R_ORDERS_TODAY = 25
 R_TRIGGER_UP = 26  # the triggers in force at the bar (§5.4a; the configuration's own in fixed mode)
@@ -149,74 +148,42 @@ D_PAY_DAY = 5
 D_PAID_BAR = 6  # -1 while still receivable at the end
 N_DIV_RECORD = 7
 
-# --- metrics (docs/strategy.md §7), in the order of the kernel's output vector ----------------------------------------
-METRIC_NAMES = (
-    "total_return",
-    "cagr",
-    "volatility",
-    "sharpe",
-    "sortino",
-    "max_drawdown",
-    "max_drawdown_days",
-    "calmar",
-    "var_95",
-    "cvar_95",
-    "n_trades",
-    "n_buys",
-    "n_sells",
-    "n_rebalances",
-    "total_commission",
-    "turnover",
-    "dividends_gross",
-    "dividends_net",
-    "withholding_tax",
-    "time_in_band_share",
-    "n_skipped_min_notional",
-    "n_trimmed",
-    "n_blocked",
-    "win_rate",
-    "profit_factor",
-    "buy_hold_return",
-    "static_mix_return",
-    "excess_return_vs_buy_hold",
-    "excess_return_vs_static_mix",
-)
+# --- metrics (docs/strategy.md §7): the output vector follows core.metric_registry's order -------------------------
+METRIC_NAMES: tuple[str, ...] = METRIC_ORDER
 N_METRICS = len(METRIC_NAMES)
-(
-    M_TOTAL_RETURN,
-    M_CAGR,
-    M_VOLATILITY,
-    M_SHARPE,
-    M_SORTINO,
-    M_MAX_DRAWDOWN,
-    M_MAX_DRAWDOWN_DAYS,
-    M_CALMAR,
-    M_VAR_95,
-    M_CVAR_95,
-    M_N_TRADES,
-    M_N_BUYS,
-    M_N_SELLS,
-    M_N_REBALANCES,
-    M_TOTAL_COMMISSION,
-    M_TURNOVER,
-    M_DIVIDENDS_GROSS,
-    M_DIVIDENDS_NET,
-    M_WITHHOLDING_TAX,
-    M_PCT_TIME_IN_BAND,
-    M_N_SKIPPED_MIN,
-    M_N_TRIMMED,
-    M_N_BLOCKED,
-    M_WIN_RATE,
-    M_PROFIT_FACTOR,
-    M_BUY_HOLD_RETURN,
-    M_STATIC_MIX_RETURN,
-    M_EXCESS_VS_BUY_HOLD,
-    M_EXCESS_VS_STATIC_MIX,
-) = range(N_METRICS)
+M_TOTAL_RETURN = METRIC_ORDER.index("total_return")
+M_CAGR = METRIC_ORDER.index("cagr")
+M_VOLATILITY = METRIC_ORDER.index("volatility")
+M_SHARPE = METRIC_ORDER.index("sharpe")
+M_SORTINO = METRIC_ORDER.index("sortino")
+M_MAX_DRAWDOWN = METRIC_ORDER.index("max_drawdown")
+M_MAX_DRAWDOWN_DAYS = METRIC_ORDER.index("max_drawdown_days")
+M_CALMAR = METRIC_ORDER.index("calmar")
+M_VAR_95 = METRIC_ORDER.index("var_95")
+M_CVAR_95 = METRIC_ORDER.index("cvar_95")
+M_N_TRADES = METRIC_ORDER.index("n_trades")
+M_N_BUYS = METRIC_ORDER.index("n_buys")
+M_N_SELLS = METRIC_ORDER.index("n_sells")
+M_N_REBALANCES = METRIC_ORDER.index("n_rebalances")
+M_TOTAL_COMMISSION = METRIC_ORDER.index("total_commission")
+M_TURNOVER = METRIC_ORDER.index("turnover")
+M_DIVIDENDS_GROSS = METRIC_ORDER.index("dividends_gross")
+M_DIVIDENDS_NET = METRIC_ORDER.index("dividends_net")
+M_WITHHOLDING_TAX = METRIC_ORDER.index("withholding_tax")
+M_TIME_IN_BAND_SHARE = METRIC_ORDER.index("time_in_band_share")
+M_N_SKIPPED_MIN = METRIC_ORDER.index("n_skipped_min_notional")
+M_N_TRIMMED = METRIC_ORDER.index("n_trimmed")
+M_N_BLOCKED = METRIC_ORDER.index("n_blocked")
+M_WIN_RATE = METRIC_ORDER.index("win_rate")
+M_PROFIT_FACTOR = METRIC_ORDER.index("profit_factor")
+M_BUY_HOLD_RETURN = METRIC_ORDER.index("buy_hold_return")
+M_STATIC_MIX_RETURN = METRIC_ORDER.index("static_mix_return")
+M_EXCESS_VS_BUY_HOLD = METRIC_ORDER.index("excess_return_vs_buy_hold")
+M_EXCESS_VS_STATIC_MIX = METRIC_ORDER.index("excess_return_vs_static_mix")
 
 
 TRIGGER_TOLERANCE = 1e-9  # relative: an exact 3 % move fires despite float rounding
-BAND_TOLERANCE = 1e-9  # absolute, on asset_pct
+BAND_TOLERANCE = 1e-9  # absolute, on stock_share
 
 NAN = math.nan
 NO_PAY_DAY = 2**62  # sentinel: no receivable pending
@@ -311,14 +278,14 @@ def account_value(shares, cash, receivable, price):
 
 @njit(cache=True, error_model="numpy", inline="always")
 def valuation(shares, cash, receivable, price):
-    """``(V, asset_pct)`` with ``asset_pct = S·P / V`` (NaN when ``V ≤ 0``)."""
+    """``(V, stock_share)`` with ``stock_share = S·P / V`` (NaN when ``V ≤ 0``)."""
     value = account_value(shares, cash, receivable, price)
     return value, shares * price / value if value > 0.0 else NAN
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def in_band(pct, gmin, gmax):
-    """Whether ``asset_pct`` is inside ``[gmin, gmax]`` ±1e-9 (docs/strategy.md §7 ``time_in_band_share``; NaN is
+    """Whether ``stock_share`` is inside ``[gmin, gmax]`` ±1e-9 (docs/strategy.md §7 ``time_in_band_share``; NaN is
     outside)."""
     return pct >= gmin - BAND_TOLERANCE and pct <= gmax + BAND_TOLERANCE
 
@@ -539,7 +506,7 @@ def side_rule(q, side, shares, cash):
 
 @njit(cache=True, error_model="numpy", inline="always")
 def band_side(pct, p):
-    """Step 6: the side of the order that brings ``asset_pct`` back inside the guardrails (none when inside)."""
+    """Step 6: the side of the order that brings ``stock_share`` back inside the guardrails (none when inside)."""
     if pct > p[P_GMAX] + BAND_TOLERANCE:
         return SIDE_SELL
     if pct < p[P_GMIN] - BAND_TOLERANCE:
@@ -749,7 +716,7 @@ def initial_order(capital, pct, price, p):
 def first_bar_order(price, p):
     """The first bar (docs/strategy.md §5.0): ``(shares, cash, decision)``, the decision being the initial order (or
     a hold when nothing is bought)."""
-    shares, cash, fee = initial_order(p[P_CAPITAL], p[P_INIT_PCT], price, p)
+    shares, cash, fee = initial_order(p[P_CAPITAL], p[P_INIT_SHARE], price, p)
     if shares > 0.0:
         return shares, cash, OrderDecision(
             KIND_INITIAL, SIDE_NONE, SIDE_BUY, shares, shares, price, fee, REASON_NONE, 0, NAN
@@ -848,7 +815,7 @@ def _benchmark_returns(close, div_per_share, p):
     tax = p[P_TAX]
     first = close[0]
     bh_shares, bh_cash, _ = initial_order(capital, 1.0, first, p)
-    mix_shares, mix_cash, _ = initial_order(capital, p[P_INIT_PCT], first, p)
+    mix_shares, mix_cash, _ = initial_order(capital, p[P_INIT_SHARE], first, p)
     last = close[close.shape[0] - 1]
     bh_final = bh_shares * last + bh_cash + bh_shares * div_per_share * (1.0 - tax)
     mix_final = mix_shares * last + mix_cash + mix_shares * div_per_share * (1.0 - tax)
@@ -879,7 +846,7 @@ def _metric_vector(close, p, final_value, returns, n_ret, max_dd, max_dd_days, s
     out[M_DIVIDENDS_GROSS] = divs.gross
     out[M_DIVIDENDS_NET] = divs.net
     out[M_WITHHOLDING_TAX] = divs.withholding
-    out[M_PCT_TIME_IN_BAND] = n_in_band / n
+    out[M_TIME_IN_BAND_SHARE] = n_in_band / n
     out[M_N_SKIPPED_MIN] = stats.n_skipped_min
     out[M_N_TRIMMED] = stats.n_trimmed
     out[M_N_BLOCKED] = stats.n_blocked
@@ -1034,14 +1001,14 @@ def _settle_decision(dec, shares, cash, stats):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _record_bar(rec, i, dec, action, status, notional, shares, cash, receivable, value, pct, pre_pct, anchor_eval,
+def _record_bar(rec, i, dec, action, status, notional, shares, cash, receivable, value, pct, pre_share, anchor_eval,
                 anchor, orders_today, bar_gross, bar_net, bar_wh, bar_cash, up, down, sigma):
     """§5.11: one bar's row of the record, after its trade."""
     rec[i, R_SHARES] = shares
     rec[i, R_CASH] = cash
     rec[i, R_RECEIVABLE] = receivable
     rec[i, R_VALUE] = value
-    rec[i, R_ASSET_PCT] = pct
+    rec[i, R_STOCK_SHARE] = pct
     rec[i, R_ANCHOR_EVAL] = anchor_eval
     rec[i, R_ANCHOR_AFTER] = anchor
     rec[i, R_ACTION] = action
@@ -1060,7 +1027,7 @@ def _record_bar(rec, i, dec, action, status, notional, shares, cash, receivable,
     rec[i, R_DIV_WITHHOLDING] = bar_wh
     rec[i, R_DIV_CASH] = bar_cash
     rec[i, R_BOUND] = dec.bound
-    rec[i, R_PRE_PCT] = pre_pct
+    rec[i, R_PRE_STOCK_SHARE] = pre_share
     rec[i, R_SIDE] = dec.side
     rec[i, R_ORDERS_TODAY] = orders_today
     rec[i, R_TRIGGER_UP] = up
@@ -1177,7 +1144,7 @@ def run_cell(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, sig
         d = day[i]
         bar_gross = bar_net = bar_wh = bar_cash = 0.0
         anchor_eval = anchor
-        pre_pct = NAN
+        pre_share = NAN
         notional = 0.0
         if i == 0:
             dec = first
@@ -1215,7 +1182,7 @@ def run_cell(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, sig
                 sell_level, buy_level = trigger_levels(anchor, up, down)
             anchor_eval = anchor
             value, pct = valuation(shares, cash, receivable, price)
-            pre_pct = pct
+            pre_share = pct
             # 2.–3. Session and daily cap: mark to market only.
             status = bar_status(in_session[i], orders_today, evaluates_after_hours, max_orders)
             if status == STATUS_EVALUATED and (
@@ -1235,7 +1202,7 @@ def run_cell(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, sig
         if in_band(pct, gmin, gmax):
             n_in_band += 1
         if record:
-            _record_bar(rec, i, dec, action, status, notional, shares, cash, receivable, value, pct, pre_pct,
+            _record_bar(rec, i, dec, action, status, notional, shares, cash, receivable, value, pct, pre_share,
                         anchor_eval, anchor, orders_today, bar_gross, bar_net, bar_wh, bar_cash, up, down, bar_sigma)
         # Close of a calendar date: extend the daily series and the drawdown bookkeeping.
         if i == n - 1 or day[i + 1] != d:

@@ -55,8 +55,8 @@ class Decision:
     commission: float
     skip_reason: str
     trimmed: bool
-    asset_pct: float  # stock share now
-    projected_asset_pct: float  # stock share after the order (unchanged when nothing executes)
+    stock_share: float  # stock share now
+    projected_stock_share: float  # stock share after the order (unchanged when nothing executes)
     sell_trigger_price: float
     buy_trigger_price: float
     upper_guardrail_price: float  # price at which the stock share reaches guardrail_max (inf without cash)

@@ -223,7 +223,7 @@ class PositionOrderRow(StoreModel, table=True):
     raw_qty: float = Field(sa_column=_money())  # signed, before trims
     price: float = Field(sa_column=_money())
     commission: float = Field(sa_column=_money())
-    projected_asset_pct: float | None = Field(default=None, sa_column=_money(nullable=True))
+    projected_stock_share: float | None = Field(default=None, sa_column=_money(nullable=True))
     reason: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
     decided_at: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))  # exchange-local price time
     note: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))

@@ -111,9 +111,9 @@ def _position(row: Any) -> PositionRecord:
 def _order(row: Any) -> OrderRecord:
     return OrderRecord(
         id=row.id, position_id=row.position_id, status=row.status, side=row.side, kind=row.kind, qty=row.qty,
-        raw_qty=row.raw_qty, price=row.price, commission=row.commission, projected_asset_pct=row.projected_asset_pct,
-        reason=row.reason, decided_at=row.decided_at, note=row.note, created_at=aware(row.created_at),
-        updated_at=aware(row.updated_at),
+        raw_qty=row.raw_qty, price=row.price, commission=row.commission,
+        projected_stock_share=row.projected_stock_share, reason=row.reason, decided_at=row.decided_at, note=row.note,
+        created_at=aware(row.created_at), updated_at=aware(row.updated_at),
     )
 
 
@@ -427,7 +427,8 @@ class PositionsAPI:
             oid = int(conn.execute(sa.insert(position_orders).values(
                 position_id=position_id, status="proposed", side=decision.side, kind=decision.kind,
                 qty=abs(decision.qty), raw_qty=decision.raw_qty, price=decision.exec_price,
-                commission=decision.commission, projected_asset_pct=codec.finite_or_none(decision.projected_asset_pct),
+                commission=decision.commission,
+                projected_stock_share=codec.finite_or_none(decision.projected_stock_share),
                 reason=decision.reason, decided_at=_local(decision.timestamp, row.timezone),
                 note=_clean(note, "note", 2000, required=False), created_at=now, updated_at=now,
             )).inserted_primary_key[0])

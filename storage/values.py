@@ -368,7 +368,7 @@ class OrderRecord:
     raw_qty: float
     price: float
     commission: float
-    projected_asset_pct: float | None
+    projected_stock_share: float | None
     reason: str
     decided_at: datetime
     note: str

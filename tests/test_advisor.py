@@ -73,7 +73,7 @@ def test_advice_for_a_buy_that_is_trimmed_to_the_guardrail():
     assert d.action == "BUY" and d.kind == "trigger" and d.trimmed
     assert d.raw_qty == pytest.approx((100 / 90 - 1) * 5 * v / 90, rel=1e-12)
     assert d.qty == pytest.approx((0.75 * v - 50 * 90) / (90 - 0.75 * 90 + 0.75 * 90), rel=1e-12)
-    assert d.projected_asset_pct == pytest.approx(0.75, abs=1e-12)
+    assert d.projected_stock_share == pytest.approx(0.75, abs=1e-12)
     assert d.sell_trigger_price == pytest.approx(103.0) and d.buy_trigger_price == pytest.approx(97.0)
     assert "trimmed to" in d.reason
     after = apply_fill(state, d)
@@ -94,7 +94,7 @@ def test_hold_after_hours_and_daily_cap():
 def test_skip_below_minimum_keeps_the_anchor():
     d = evaluate(PositionState(shares=50, cash=5000, anchor=100), 96.9, StrategyConfig(min_notional=5000), "2024-01-03")
     assert d.action == "SKIP" and d.skip_reason == "below minimum"
-    assert d.projected_asset_pct == d.asset_pct
+    assert d.projected_stock_share == d.stock_share
     with pytest.raises(ConfigError, match="nothing to fill"):
         apply_fill(PositionState(shares=50, cash=5000, anchor=100), d)
 

@@ -51,10 +51,10 @@ def test_a_trimmed_trade_leaves_the_share_on_its_bound(steps, seed):
     # Trimmed orders that no later hard limit (cash, shares, max trade) changed land exactly on the bound.
     clean = tl["trimmed"] & (tl["limit_flags"] == K.FLAG_TRIMMED) & tl["action"].isin(["BUY", "SELL"])
     for _, row in tl[clean].iterrows():
-        assert math.isclose(row["asset_pct"], row["guardrail_bound"], rel_tol=0, abs_tol=1e-9), row
+        assert math.isclose(row["stock_share"], row["guardrail_bound"], rel_tol=0, abs_tol=1e-9), row
     rebalanced = (tl["kind"] == "rebalance") & (tl["limit_flags"] == 0) & tl["action"].isin(["BUY", "SELL"])
     for _, row in tl[rebalanced].iterrows():
-        assert math.isclose(row["asset_pct"], row["guardrail_bound"], rel_tol=0, abs_tol=1e-9), row
+        assert math.isclose(row["stock_share"], row["guardrail_bound"], rel_tol=0, abs_tol=1e-9), row
 
 
 @SETTINGS
@@ -80,10 +80,10 @@ def test_a_triggered_order_never_flips_side_and_never_leaves_the_band_it_was_in(
     tl = simulate(_path(steps), cfg).timeline
     for _, row in tl[(tl["kind"] == "trigger") & tl["action"].isin(["BUY", "SELL"])].iterrows():
         assert row["action"] == row["trigger"]
-        if row["action"] == "BUY" and row["pre_trade_asset_pct"] <= cfg.guardrail_max:
-            assert row["asset_pct"] <= cfg.guardrail_max + 1e-9
-        if row["action"] == "SELL" and row["pre_trade_asset_pct"] >= cfg.guardrail_min:
-            assert row["asset_pct"] >= cfg.guardrail_min - 1e-9
+        if row["action"] == "BUY" and row["pre_trade_stock_share"] <= cfg.guardrail_max:
+            assert row["stock_share"] <= cfg.guardrail_max + 1e-9
+        if row["action"] == "SELL" and row["pre_trade_stock_share"] >= cfg.guardrail_min:
+            assert row["stock_share"] >= cfg.guardrail_min - 1e-9
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -107,7 +107,7 @@ def test_buy_trim_lands_exactly_on_the_upper_guardrail_with_commission_and_slipp
     assert row["trimmed"]
     assert row["exec_price"] == pytest.approx(px, **EXACT)
     assert row["commission"] == pytest.approx(c * expected * px, **EXACT)
-    assert row["asset_pct"] == pytest.approx(0.75, abs=1e-12)
+    assert row["stock_share"] == pytest.approx(0.75, abs=1e-12)
     assert "trimmed to" in row["reason"]
     assert res.metrics["n_trimmed"] == 1.0
 
@@ -121,7 +121,7 @@ def test_sell_trim_lands_exactly_on_the_lower_guardrail_with_commission_and_slip
     expected = (0.25 * v - s0 * 115) / (115 - 0.25 * 115 + 0.25 * px * (1 - c))
     row = res.timeline.iloc[1]
     assert row["qty"] == pytest.approx(expected, **EXACT)
-    assert row["asset_pct"] == pytest.approx(0.25, abs=1e-12)
+    assert row["stock_share"] == pytest.approx(0.25, abs=1e-12)
     assert row["cash"] == pytest.approx(5000 - expected * px - c * abs(expected) * px, **EXACT)
 
 
@@ -135,7 +135,7 @@ def test_trim_with_minimum_commission_solves_with_the_fixed_fee():
     row = res.timeline.iloc[1]
     assert row["qty"] == pytest.approx(expected, **EXACT)
     assert row["commission"] == fmin
-    assert row["asset_pct"] == pytest.approx(0.75, abs=1e-12)
+    assert row["stock_share"] == pytest.approx(0.75, abs=1e-12)
 
 
 def test_buy_blocked_when_already_above_the_band_never_flips_to_a_sell():
@@ -156,7 +156,7 @@ def test_minimum_commission_alone_carrying_the_share_past_the_bound_blocks_the_b
     res = run([100, 97], initial_stock_share=0.7499, auto_rebalance=False, commission_rate=0.0,
               commission_min=200.0, min_notional=0)
     row = res.timeline.iloc[1]
-    assert row["pre_trade_asset_pct"] < 0.75 < 72.99 * 97 / (72.99 * 97 + 2501 - 200)
+    assert row["pre_trade_stock_share"] < 0.75 < 72.99 * 97 / (72.99 * 97 + 2501 - 200)
     assert row["action"] == "SKIP"
     assert row["skip_reason"] == "blocked by guardrail"
 
@@ -192,7 +192,7 @@ def test_auto_rebalance_sells_back_to_the_upper_guardrail_exactly():
     assert row["kind"] == "rebalance"
     assert row["action"] == "SELL"
     assert row["qty"] == pytest.approx(expected, **EXACT)
-    assert row["asset_pct"] == pytest.approx(0.75, abs=1e-12)
+    assert row["stock_share"] == pytest.approx(0.75, abs=1e-12)
     assert row["anchor_after"] == 100.5
     assert res.metrics["n_rebalances"] == 1.0
     assert any(e.type == "auto_guardrail_rebalance" for e in res.events)
@@ -339,7 +339,7 @@ def test_dividend_across_ex_date_and_pay_date():
     assert ex["receivable"] == net
     assert ex["cash"] == 5000.0
     assert ex["value"] == 50 * 97 + 5000 + net
-    assert ex["asset_pct"] == pytest.approx(post_share(50, 5000, net, 97), **EXACT)
+    assert ex["stock_share"] == pytest.approx(post_share(50, 5000, net, 97), **EXACT)
     # Paid 14 calendar days after the ex-date (2024-01-17, the 12th bar).
     pay_bar = list(tl.index).index(pd.Timestamp("2024-01-17"))
     assert tl["receivable"].iloc[pay_bar - 1] == net
@@ -422,7 +422,7 @@ def test_events_and_reasons_explain_a_trimmed_buy():
     assert reason.startswith("Price 90.00 is 10.00 % below anchor 100.00 (trigger 3.00 %): buy ")
     assert reason.endswith("to keep stock at 75.0 % at 90.00")
     filled = next(e for e in res.events if e.type == "order_filled" and e.bar == 1)
-    assert filled.outputs["asset_pct_after"] == pytest.approx(0.75, abs=1e-12)
+    assert filled.outputs["stock_share_after"] == pytest.approx(0.75, abs=1e-12)
 
 
 def test_simulate_refuses_unsorted_data():

@@ -30,7 +30,7 @@ APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 
 # The kernel's slot constants by field, written out here (not derived) so a reordering on either side fails.
 KERNEL_CONSTANTS = {
-    "initial_capital": K.P_CAPITAL, "initial_stock_share": K.P_INIT_PCT, "trigger_up": K.P_TRIGGER_UP,
+    "initial_capital": K.P_CAPITAL, "initial_stock_share": K.P_INIT_SHARE, "trigger_up": K.P_TRIGGER_UP,
     "trigger_down": K.P_TRIGGER_DOWN, "sizing": K.P_SIZING, "rebalance_ratio": K.P_RATIO,
     "trade_fraction": K.P_TRADE_FRACTION, "guardrail_min": K.P_GMIN, "guardrail_max": K.P_GMAX,
     "auto_rebalance": K.P_AUTO, "max_trade_share": K.P_MAX_TRADE, "commission_rate": K.P_COMMISSION,

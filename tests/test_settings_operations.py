@@ -88,6 +88,24 @@ def test_config_show_masks_every_secret(monkeypatch: pytest.MonkeyPatch, capsys)
     assert set(Settings().shown()) >= {"VBL_ENV", "VBL_DATABASE_URL", "VBL_SMTP_HOST", "VBL_DELIVERY_ATTEMPTS"}
 
 
+def test_config_fields_and_metrics_print_the_registries(capsys) -> None:
+    from core.config_registry import CONFIG_FIELDS
+    from core.metric_registry import METRICS
+
+    code, out, err = run_cli(capsys, "config", "fields")
+    assert code == 0, err
+    rows = [line.split() for line in out.splitlines() if not line.startswith(" ")]
+    assert rows[0] == ["Field", "Unit", "Default", "Valid", "values"]
+    assert [r[0] for r in rows[1:]] == [f.name for f in CONFIG_FIELDS]
+    assert rows[2] == ["initial_stock_share", "percent", "50", "%", "[0,", "1]"]  # a fraction shown with its unit
+    assert "    Share of the capital bought at the first bar's close" in out
+    code, out, err = run_cli(capsys, "config", "metrics")
+    assert code == 0, err
+    rows = [line.split() for line in out.splitlines() if not line.startswith(" ")]
+    assert [r[0] for r in rows[1:]] == [m.name for m in METRICS]
+    assert rows[[r[0] for r in rows].index("max_drawdown")][1:3] == ["percent", "higher"]
+
+
 def test_doctor_reports_a_healthy_store_and_a_dead_worker(capsys) -> None:
     store = Store()
     code, out, _ = run_cli(capsys, "doctor")

@@ -45,7 +45,7 @@ def test_a_basic_buy_and_sell_without_costs():
     assert b2["value"] == dec(9845, 6)
     assert b2["qty"] == dec(5.417355, 6)
     assert b2["notional"] == dec(524.941699, 6)
-    assert b2["asset_pct"] == dec(0.545449, 6)
+    assert b2["stock_share"] == dec(0.545449, 6)
     assert not b2["trimmed"]
     assert b2["shares"] == dec(55.417355, 6)
     assert b2["cash"] == dec(4475.058301, 6)
@@ -60,7 +60,7 @@ def test_a_basic_buy_and_sell_without_costs():
     assert b3["shares"] == dec(50.241908, 6)
     assert b3["cash"] == dec(4992.602998, 6)
     assert b3["value"] == dec(10_016.793800, 6)
-    assert b3["asset_pct"] == dec(0.501577, 6)
+    assert b3["stock_share"] == dec(0.501577, 6)
     assert b3["anchor_after"] == dec(100, 6)
 
     m = res.metrics
@@ -99,7 +99,7 @@ def test_b_buy_trimmed_to_the_upper_guardrail_with_commission_and_slippage():
     assert b2["shares"] == dec(79.085479, 6)
     assert b2["cash"] == dec(2372.564374, 6)
     assert b2["value"] == dec(9490.257496, 6)
-    assert b2["asset_pct"] == pytest.approx(0.75, abs=1e-12)  # exactly on the bound
+    assert b2["stock_share"] == pytest.approx(0.75, abs=1e-12)  # exactly on the bound
     assert b2["anchor_after"] == dec(90.09, 2)
     assert res.metrics["n_trimmed"] == 1.0
     assert b2["reason"] == (
@@ -124,7 +124,7 @@ def test_b_prime_trim_with_a_minimum_commission_uses_the_fixed_fee():
     assert b2["shares"] == dec(78.85, 6)
     assert b2["cash"] == dec(2365.5, 6)
     assert b2["value"] == dec(9462, 6)
-    assert b2["asset_pct"] == pytest.approx(0.75, abs=1e-12)
+    assert b2["stock_share"] == pytest.approx(0.75, abs=1e-12)
 
 
 def test_c_order_below_the_minimum_is_skipped_and_keeps_the_anchor():
@@ -168,7 +168,7 @@ def test_d_auto_rebalance_sells_back_to_the_upper_guardrail():
     assert b2["trigger"] == ""
     assert b2["sell_trigger_price"] == dec(103.00, 2)
     assert b2["buy_trigger_price"] == dec(97.00, 2)
-    assert b2["pre_trade_asset_pct"] == dec(0.8008, 4)
+    assert b2["pre_trade_stock_share"] == dec(0.8008, 4)
     assert b2["kind"] == "rebalance"
     assert b2["action"] == "SELL"
     assert b2["qty"] == dec(-5.074627, 6)
@@ -176,7 +176,7 @@ def test_d_auto_rebalance_sells_back_to_the_upper_guardrail():
     assert b2["shares"] == dec(74.925373, 6)
     assert b2["cash"] == dec(2510, 6)
     assert b2["value"] == dec(10_040, 6)
-    assert b2["asset_pct"] == pytest.approx(0.75, abs=1e-12)
+    assert b2["stock_share"] == pytest.approx(0.75, abs=1e-12)
     assert b2["anchor_after"] == dec(100.5, 6)
     assert res.metrics["n_rebalances"] == 1.0
     assert "auto_guardrail_rebalance" in [str(e.type) for e in res.events if e.bar == 1]
@@ -198,7 +198,7 @@ def test_e_dividend_across_ex_date_and_pay_date():
     assert ex["buy_trigger_price"] == dec(94.09, 2)
     assert ex["action"] == "HOLD"
     assert ex["value"] == dec(9962.50, 6)
-    assert ex["asset_pct"] == dec(0.4868, 4)
+    assert ex["stock_share"] == dec(0.4868, 4)
 
     b3 = tl.iloc[2]
     assert b3["action"] == "BUY"
@@ -318,7 +318,7 @@ def test_g_volatility_scaled_triggers():
     assert b7["value"] == dec(9550, 6)
     assert b7["qty"] == dec(17.298981, 6)
     assert b7["notional"] == dec(1574.207308, 6)
-    assert b7["asset_pct"] == dec(0.6413, 4)
+    assert b7["stock_share"] == dec(0.6413, 4)
     assert b7["shares"] == dec(67.298981, 6)
     assert b7["cash"] == dec(3425.792692, 6)
     assert b7["anchor_after"] == dec(91, 6)

@@ -97,7 +97,7 @@ def _inputs() -> dict[str, Callable[[], go.Figure]]:
     return {
         "core.figures.equity_figure": lambda: f.equity_figure(result.equity, result.benchmarks),
         "core.figures.drawdown_figure": lambda: f.drawdown_figure(result.equity, result.benchmarks),
-        "core.figures.stock_share_figure": lambda: f.stock_share_figure(result.timeline["asset_pct"], 0.2, 0.8),
+        "core.figures.stock_share_figure": lambda: f.stock_share_figure(result.timeline["stock_share"], 0.2, 0.8),
         "core.figures.price_anchor_figure": lambda: f.price_anchor_figure(result.timeline, result.trades),
         "core.figures.heatmap_figure": lambda: f.heatmap_figure(
             pd.DataFrame([[0.1, 0.2], [0.3, np.nan]], index=[1, 2], columns=[3, 4]), metric="sharpe"),

@@ -125,7 +125,7 @@ def _trade_columns(trades: pd.DataFrame) -> dict[str, object]:
         "anchor_after": cc.NumberColumn("Anchor after", format="%.2f"),
         "shares_after": cc.NumberColumn("Shares after", format="%.4f"),
         "cash_after": cc.NumberColumn("Cash after", format="%.2f"),
-        "asset_pct_after": cc.NumberColumn("Stock share after", format="percent"),
+        "stock_share_after": cc.NumberColumn("Stock share after", format="percent"),
         "reason": cc.TextColumn("Why", width="large"),
     }
 
@@ -296,7 +296,7 @@ def results_section(
     figures["drawdown"] = drawdown_figure(result.equity, result.benchmarks)
     show("drawdown")
     st.subheader("Stock share")
-    figures["stock_share"] = stock_share_figure(result.timeline["asset_pct"], config.guardrail_min,
+    figures["stock_share"] = stock_share_figure(result.timeline["stock_share"], config.guardrail_min,
                                                 config.guardrail_max)
     show("stock_share")
 

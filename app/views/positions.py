@@ -350,7 +350,7 @@ def advice_section(store: Store, position: PositionRecord, d: Decision) -> None:
     cols[0].metric("Next action", d.action, help=d.status)
     cols[1].metric("Proposed quantity", f"{abs(d.raw_qty):,.4f}", help="Before trims and limits")
     cols[2].metric("Trimmed quantity", f"{abs(d.qty):,.4f}", help="After trims, hard limits and the minimum order")
-    cols[3].metric("Projected stock share", _pct(d.projected_asset_pct))
+    cols[3].metric("Projected stock share", _pct(d.projected_stock_share))
     cols = st.columns(4)
     cols[0].metric("Notional", _money(d.notional), help=f"commission {_money(d.commission)}")
     cols[1].metric("Buy trigger", _money(d.buy_trigger_price))

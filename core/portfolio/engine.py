@@ -546,9 +546,9 @@ def _carried_close(state: list[_Cell], n: int) -> np.ndarray:
 def _all_in_band(state: list[_Cell], n: int) -> np.ndarray:
     """Whether every cell's stock share is inside its guardrails at each calendar position (carried)."""
     ok = np.ones(n, dtype=bool)
-    pct = _carried(state, n, K.R_ASSET_PCT)
+    share = _carried(state, n, K.R_STOCK_SHARE)
     for k, c in enumerate(state):
-        ok &= inside_guardrails(pct[k], c.config)
+        ok &= inside_guardrails(share[k], c.config)
     return ok
 
 

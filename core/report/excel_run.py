@@ -76,7 +76,7 @@ TEMPLATE_TITLES: dict[str, str] = {
 TRADE_KINDS: dict[str, str] = {
     "timestamp": "datetime", "qty": "qty", "price": "price", "notional": "money", "commission": "money",
     "anchor_before": "price", "anchor_after": "price", "shares_after": "qty", "cash_after": "money",
-    "asset_pct_after": "pct", "reason": "wide",
+    "stock_share_after": "pct", "reason": "wide",
 }  # fmt: skip
 DAILY_KINDS: dict[str, str] = {"Date": "date"}
 

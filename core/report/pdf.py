@@ -216,7 +216,7 @@ def _trades_summary(report: RunReport) -> list[Any]:
                 f"{t.qty:,.2f}",
                 f"{t.price:,.2f}",
                 f"{t.notional:,.2f}",
-                f"{t.asset_pct_after:.1%}",
+                f"{t.stock_share_after:.1%}",
             ]
         )
     out += [para(f"Last {len(last)} of {len(trades):,} {'order' if len(trades) == 1 else 'orders'}:", SMALL),

@@ -43,7 +43,7 @@ def daily_table(report: RunReport) -> pd.DataFrame:
     for key, series in daily.items():
         name = STYLES[key].name if key in STYLES else key
         frame[f"{name} drawdown"] = drawdown_series(series.to_numpy())
-    frame["Stock share"] = _last_per_date(result.timeline["asset_pct"]).to_numpy()
+    frame["Stock share"] = _last_per_date(result.timeline["stock_share"]).to_numpy()
     frame["Guardrail min"] = cfg.guardrail_min
     frame["Guardrail max"] = cfg.guardrail_max
     return report.clip(frame.set_index("Date", drop=False)).reset_index(drop=True)

@@ -64,7 +64,7 @@ def transaction_log(result: SimulationResult) -> pd.DataFrame:
     has_order = action != "HOLD"
     filled = (action == "BUY") | (action == "SELL")
     status = tl["status"].to_numpy(dtype=object)
-    pre = tl["pre_trade_asset_pct"].to_numpy(dtype=float)
+    pre = tl["pre_trade_stock_share"].to_numpy(dtype=float)
     price = tl["price"].to_numpy(dtype=float)
     anchor = tl["anchor"].to_numpy(dtype=float)
     change = np.full(len(tl), np.nan)
@@ -83,7 +83,7 @@ def transaction_log(result: SimulationResult) -> pd.DataFrame:
             "Cash_Balance": tl["cash"].to_numpy(dtype=float),
             "Dividend_Receivable": tl["receivable"].to_numpy(dtype=float),
             "Portfolio_Value": tl["value"].to_numpy(dtype=float),
-            "Asset_Percentage": tl["asset_pct"].to_numpy(dtype=float),
+            "Asset_Percentage": tl["stock_share"].to_numpy(dtype=float),
             "Anchor_Price": anchor,
             "Distance_From_Anchor_Pct": price / anchor - 1.0,
             "Trigger_Type": _trigger_type(tl),
@@ -95,7 +95,7 @@ def transaction_log(result: SimulationResult) -> pd.DataFrame:
             "Commission": np.where(filled, tl["commission"].to_numpy(dtype=float), np.nan),
             "Notional_Value": np.where(filled, tl["notional"].to_numpy(dtype=float), np.nan),
             "Pre_Trade_Asset_Pct": pre,
-            "Post_Trade_Asset_Pct": tl["asset_pct"].to_numpy(dtype=float),
+            "Post_Trade_Asset_Pct": tl["stock_share"].to_numpy(dtype=float),
             "Guardrail_Breach": breach,
             "Auto_Rebalance": tl["kind"].to_numpy(dtype=object) == "rebalance",
             "Decision_Logic": tl["reason"].to_numpy(dtype=object),

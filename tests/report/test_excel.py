@@ -73,7 +73,7 @@ def test_run_workbook_values_equal_the_run(run_book) -> None:
     log = wb["Transaction Log"]
     assert same(_column(log, "Current_Price"), tl["price"].tolist())
     assert same(_column(log, "Portfolio_Value"), tl["value"].tolist())
-    assert same(_column(log, "Asset_Percentage"), tl["asset_pct"].tolist())
+    assert same(_column(log, "Asset_Percentage"), tl["stock_share"].tolist())
     assert same(_column(log, "Cash_Balance"), tl["cash"].tolist())
     statuses = _column(log, "Order_Status")
     assert statuses.count("FILLED") == len(report.result.trades)
