@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated, Literal
 
-from fastapi import Response
+from fastapi import Query, Response
 
 from api.problems import Problem
 from core.report.exports import Export
 from core.report.images import MAX_PIXELS, MAX_SCALE, ImageExportError
 
-__all__ = ["MAX_PIXELS", "MAX_SCALE", "attachment", "exported"]
+__all__ = ["MAX_PIXELS", "MAX_SCALE", "CsvHeaders", "attachment", "exported"]
+
+CsvHeaders = Annotated[Literal["names", "labels"], Query(
+    description="CSV column headers: the engine's names (stock_share_after), or the registries' labels with the "
+                "unit of fraction-valued columns (Stock share after (fraction)); the values are the same")]
 
 
 def exported(build: Callable[[], Export]) -> Export:

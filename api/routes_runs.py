@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query, Response
 
 from api.app import StoreDep
-from api.exports import MAX_PIXELS, MAX_SCALE, attachment, exported
+from api.exports import MAX_PIXELS, MAX_SCALE, CsvHeaders, attachment, exported
 from api.problems import ConfigProblem, Problem
 from api.responses import RerunOut, RunDetail, RunImported, RunList
 from core.errors import ConfigError
@@ -138,15 +138,17 @@ def run_report(
     template: Literal["full_audit", "performance", "trades_only"] = "full_audit",
     page_size: Literal["a4", "letter"] = "a4",
     table: Literal["trades", "timeline", "transaction_log", "metrics"] = "trades",
+    headers: CsvHeaders = "names",
     chart: Literal[RUN_CHARTS] = "equity",  # type: ignore[valid-type]
     width: int | None = Query(None, ge=1, le=MAX_PIXELS),
     height: int | None = Query(None, ge=1, le=MAX_PIXELS),
     scale: float = Query(2.0, gt=0, le=MAX_SCALE),
 ) -> Response:
-    """The run's workbook (xlsx), PDF report, JSON bundle, one table as CSV (``table``) or one chart as PNG/SVG
+    """The run's workbook (xlsx), PDF report, JSON bundle, one table as CSV (``table``; ``headers``: engine names or
+    labels with units) or one chart as PNG/SVG
     (``chart``, ``width``, ``height``, ``scale``), built by ``core.report`` from the stored run."""
     report = run_report_from_store(store, run_id)
     export = exported(lambda: run_export(report, fmt, template=template, page_size=page_size, table=table,
-                                         chart=chart, width=width, height=height, scale=scale))
+                                         headers=headers, chart=chart, width=width, height=height, scale=scale))
     store.record_audit("export", "run", run_id, {"format": fmt, "filename": export.filename, "via": "api"})
     return attachment(export)

@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Query, Response
 
 from api.app import StoreDep
-from api.exports import MAX_PIXELS, MAX_SCALE, attachment, exported
+from api.exports import MAX_PIXELS, MAX_SCALE, CsvHeaders, attachment, exported
 from api.problems import Problem
 from core.report.exports import study_export
 from usecases.reports import study_report_from_store
@@ -23,6 +23,7 @@ def study_report(
     top_n: int = Query(20, ge=1, le=10_000),
     heatmap: str | None = Query(None, description="two varied parameters, 'x,y' (default: the first two)"),
     page_size: Literal["a4", "letter"] = "a4",
+    headers: CsvHeaders = "names",
     width: int | None = Query(None, ge=1, le=MAX_PIXELS),
     height: int | None = Query(None, ge=1, le=MAX_PIXELS),
     scale: float = Query(2.0, gt=0, le=MAX_SCALE),
@@ -37,6 +38,6 @@ def study_report(
         axes = (parts[0], parts[1])
     report = study_report_from_store(store, study_id)
     export = exported(lambda: study_export(report, fmt, page_size=page_size, top_n=top_n, heatmap=axes,
-                                           width=width, height=height, scale=scale))
+                                           headers=headers, width=width, height=height, scale=scale))
     store.record_audit("export", "study", study_id, {"format": fmt, "filename": export.filename, "via": "api"})
     return attachment(export)

@@ -168,3 +168,18 @@ def show_flash(where: Any = None) -> None:
     message = st.session_state.pop(_FLASH, None)
     if message:
         (where or st).success(message, icon=":material/check_circle:")
+
+
+CSV_HEADER_CHOICES: dict[str, str] = {
+    "labels": "Labels with units (for people)",
+    "names": "Engine names (for scripts)",
+}
+
+
+def csv_headers_choice(key: str) -> str:
+    """How a CSV download heads its columns (``core.report.bundle.run_csv``): labels for people, names for
+    scripts. The values are the same either way."""
+    return st.radio("CSV headers", list(CSV_HEADER_CHOICES), format_func=CSV_HEADER_CHOICES.get, key=key,
+                    horizontal=True, help="Labels read 'Stock share after (fraction)'; names read "
+                                          "'stock_share_after'. The numbers are identical and unformatted.")
+

@@ -74,6 +74,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--page-size", default="a4", choices=("a4", "letter"), help="PDF page size")
     p.add_argument("--table", default="trades", choices=("trades", "timeline", "transaction_log", "metrics"),
                    help="which table a run's CSV holds (a study's CSV is its trials)")  # fmt: skip
+    p.add_argument("--headers", default="names", choices=("names", "labels"),
+                   help="CSV column headers: engine names (stock_share_after), or labels with units for people "
+                        "(Stock share after (fraction))")  # fmt: skip
     p.add_argument("--chart", default=None, help="png/svg: equity, drawdown, stock_share, price_anchor; study: heatmap")
     p.add_argument("--width", type=_pixels, default=None, help="png/svg width in CSS pixels (1 to 20000)")
     p.add_argument("--height", type=_pixels, default=None, help="png/svg height in CSS pixels (1 to 20000)")
@@ -103,7 +106,7 @@ def _run_output(store: Any, args: argparse.Namespace) -> bytes:
         return runs_export(reports, template=template, rows=args.rows).data
     export = run_export(
         reports[0], args.format, template=template, rows=args.rows, page_size=args.page_size, table=args.table,
-        chart=args.chart or "equity", width=args.width, height=args.height, scale=args.scale,
+        headers=args.headers, chart=args.chart or "equity", width=args.width, height=args.height, scale=args.scale,
     )  # fmt: skip
     return export.data
 
@@ -132,8 +135,8 @@ def _study_output(store: Any, args: argparse.Namespace) -> bytes:
             raise CliError(f"--heatmap expects two parameter names as X,Y, got {args.heatmap!r}")
         heatmap = (parts[0], parts[1])
     export = study_export(
-        study, args.format, page_size=args.page_size, top_n=args.top_n, heatmap=heatmap, width=args.width,
-        height=args.height, scale=args.scale,
+        study, args.format, page_size=args.page_size, top_n=args.top_n, heatmap=heatmap, headers=args.headers,
+        width=args.width, height=args.height, scale=args.scale,
     )  # fmt: skip
     return export.data
 

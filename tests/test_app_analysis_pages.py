@@ -194,6 +194,15 @@ def test_reports_exports_a_study_as_csv():
     rerun(at)
     at.selectbox(key="reports_study_format").set_value("csv")
     rerun(at)
+    assert at.radio(key="reports_study_csv_headers").value == "labels"  # people download from the app
     at.button(key="reports_prepare").click()
     rerun(at)
     assert f"study{study_id}_trials.csv" in at.get("download_button")[0].proto.label
+    at.radio(key="reports_study_csv_headers").set_value("names")
+    rerun(at)
+    assert not at.get("download_button")  # the prepared file had the other headers
+    at.button(key="reports_prepare").click()
+    rerun(at)
+    with store() as s:
+        details = [a.details for a in s.list_audit(entity="study", action="export", limit=None)]
+    assert sorted(d["headers"] for d in details) == ["labels", "names"]

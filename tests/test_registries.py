@@ -50,6 +50,16 @@ def test_dataclass_fields_and_defaults_are_the_registry():
         assert getattr(defaults, entry.name) == entry.default
 
 
+def test_result_columns_registry_is_the_engines_columns_in_order():
+    from core.result_columns import TIMELINE_COLUMNS, TRADE_COLUMNS
+
+    prices = pd.DataFrame({"close": [100.0, 104.0, 99.0]}, index=pd.bdate_range("2024-01-02", periods=3))
+    result = simulate(prices, StrategyConfig())
+    assert [c.name for c in TRADE_COLUMNS] == list(result.trades.columns)
+    assert [c.name for c in TIMELINE_COLUMNS] == list(result.timeline.columns)
+    assert all(c.label and c.help for c in (*TRADE_COLUMNS, *TIMELINE_COLUMNS))
+
+
 def test_kernel_slots_follow_the_registry():
     assert KERNEL_SLOTS == KERNEL_CONSTANTS
     assert PARAM_COLUMNS == KERNEL_CONSTANTS

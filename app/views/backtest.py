@@ -26,9 +26,11 @@ from app.state import (
     set_active_config,
 )
 from app.store_access import open_store_or_report, parse_tags, store_errors
+from app.table_columns import result_columns
 from app.widgets import (
     ChartAudit,
     backtest_kpis,
+    csv_headers_choice,
     flash,
     metric_label,
     record_export,
@@ -111,23 +113,7 @@ def result_token(config: StrategyConfig) -> str:
 
 def _trade_columns(trades: pd.DataFrame) -> dict[str, object]:
     stamps = pd.DatetimeIndex(trades["timestamp"]) if len(trades) else pd.DatetimeIndex([])
-    daily = bool((stamps == stamps.normalize()).all())
-    cc = st.column_config
-    return {
-        "timestamp": cc.DatetimeColumn("Time", format="YYYY-MM-DD" if daily else "YYYY-MM-DD HH:mm"),
-        "kind": cc.TextColumn("Kind"),
-        "side": cc.TextColumn("Side"),
-        "qty": cc.NumberColumn("Shares", format="%.4f"),
-        "price": cc.NumberColumn("Price", format="%.2f"),
-        "notional": cc.NumberColumn("Notional", format="%.2f"),
-        "commission": cc.NumberColumn("Commission", format="%.2f"),
-        "anchor_before": cc.NumberColumn("Anchor before", format="%.2f"),
-        "anchor_after": cc.NumberColumn("Anchor after", format="%.2f"),
-        "shares_after": cc.NumberColumn("Shares after", format="%.4f"),
-        "cash_after": cc.NumberColumn("Cash after", format="%.2f"),
-        "stock_share_after": cc.NumberColumn("Stock share after", format="percent"),
-        "reason": cc.TextColumn("Why", width="large"),
-    }
+    return result_columns("trades", trades.columns, daily=bool((stamps == stamps.normalize()).all()))
 
 
 def backtest_page() -> None:
@@ -405,14 +391,18 @@ def export_section(store: Store | None, data: MarketData, report: RunReport) -> 
     st.subheader("Export")
     st.caption("Every chart above has PNG and SVG downloads beneath it, rendered on the server in the same look.")
     stem = _stem(data, report)
-    csv_table = st.selectbox("CSV table", CSV_TABLES, format_func=lambda t: t.replace("_", " "), key="export_csv_table")
+    table_column, headers_column = st.columns([1, 2])
+    csv_table = table_column.selectbox("CSV table", CSV_TABLES, format_func=lambda t: t.replace("_", " "),
+                                       key="export_csv_table")
+    with headers_column:
+        csv_headers = csv_headers_choice("export_csv_headers")
     columns = st.columns(4)
     for column, (fmt, label, options) in zip(
         columns,
         (
             ("xlsx", "Excel", {}),
             ("pdf", "PDF report", {}),
-            ("csv", "CSV", {"table": csv_table}),
+            ("csv", "CSV", {"table": csv_table, "headers": csv_headers}),
             ("json", "JSON bundle", {}),
         ),
         strict=True,

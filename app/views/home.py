@@ -14,6 +14,7 @@ from app.data import DEFAULT_SAMPLE, samples
 from app.navigation import switch_to
 from app.state import DatasetRef, set_active_config, set_active_dataset
 from app.store_access import open_store_or_report, store_errors
+from app.table_columns import metric_columns
 from app.watch_list import watch_list_fragment
 from core import StrategyConfig
 from usecases.ledger import ledger
@@ -99,8 +100,7 @@ def home_page() -> None:
                     key="home_runs",
                     column_config={
                         "created": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm"),
-                        "total_return": st.column_config.NumberColumn("Total return", format="percent"),
-                        "sharpe": st.column_config.NumberColumn("Sharpe", format="%.2f"),
+                        **metric_columns(("total_return", "sharpe")),
                     },
                 )
                 st.caption("Open the Runs page to compare, re-run or delete them.")

@@ -31,11 +31,12 @@ from app.dataset_picker import dataset_picker
 from app.navigation import switch_to
 from app.state import DatasetRef, active_config, active_data, set_active_config, set_active_dataset
 from app.store_access import get_store, open_store_or_report, store_errors, store_url
-from app.widgets import flash, metric_label, record_export, render_problem, show_chart, show_flash
+from app.table_columns import metric_columns, setting_column
+from app.widgets import csv_headers_choice, flash, metric_label, record_export, render_problem, show_chart, show_flash
 from core import ConfigError, DataError, StrategyConfig
 from core.analysis import parallel_coordinates, robustness, sensitivity_from_trials, surface
 from core.config import FIELD_KINDS
-from core.config_registry import config_field
+from core.config_registry import FIELDS_BY_NAME, config_field
 from core.engine import METRIC_NAMES
 from core.figures_optimize import (
     HEATMAP_CURVE,
@@ -353,7 +354,7 @@ def trials_table(trials: pd.DataFrame, params: list[str], metric: str) -> None:
     st.dataframe(
         shown, hide_index=True, height=420, key="optimise_trials",
         column_config={"index": st.column_config.NumberColumn("Trial", format="%d"),
-                       **{m: st.column_config.NumberColumn(metric_label(m), format="%.4g") for m in metrics}},
+                       **{p: setting_column(p) for p in params if p in FIELDS_BY_NAME}, **metric_columns(metrics)},
     )
 
 
@@ -439,15 +440,17 @@ def sensitivity_section(trials: pd.DataFrame, varied: list[str], metric: str, be
     show_chart(sensitivity_figure(result), key="optimise_sensitivity")
 
 
-def _lazy_study_export(store: Store, study_id: int, fmt: str, heatmap: tuple[str, str] | None) -> Callable[[], bytes]:
+def _lazy_study_export(store: Store, study_id: int, fmt: str, heatmap: tuple[str, str] | None,
+                       headers: str = "names") -> Callable[[], bytes]:
     """The bytes of one study export, built only when its button is clicked (and audited then)."""
 
     def build() -> bytes:
         from core.report.exports import study_export
         from usecases.reports import study_report_from_store
 
-        export = study_export(study_report_from_store(store, study_id), fmt, heatmap=heatmap)
-        record_export(store, "study", study_id, {"format": fmt, "file": export.filename, "page": "optimise"})
+        export = study_export(study_report_from_store(store, study_id), fmt, heatmap=heatmap, headers=headers)
+        record_export(store, "study", study_id, {"format": fmt, "file": export.filename, "page": "optimise",
+                                                 "headers": headers})
         return export.data
 
     return build
@@ -456,6 +459,7 @@ def _lazy_study_export(store: Store, study_id: int, fmt: str, heatmap: tuple[str
 def export_section(store: Store, record: StudyRecord, heatmap: tuple[str, str] | None) -> None:
     """The study as Excel, PDF report or CSV of trials."""
     stem = f"study{record.id}"
+    headers = csv_headers_choice("optimise_csv_headers")
     columns = st.columns(3)
     for column, (fmt, label, name) in zip(
         columns,
@@ -463,7 +467,7 @@ def export_section(store: Store, record: StudyRecord, heatmap: tuple[str, str] |
          ("csv", "CSV (trials)", f"{stem}_trials.csv")),
         strict=True,
     ):
-        column.download_button(label, data=_lazy_study_export(store, record.id, fmt, heatmap), file_name=name,
+        column.download_button(label, data=_lazy_study_export(store, record.id, fmt, heatmap, headers), file_name=name,
                                key=f"optimise_export_{fmt}", icon=":material/download:", on_click="ignore")
 
 

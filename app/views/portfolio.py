@@ -37,6 +37,7 @@ from app.dataset_picker import dataset_options
 from app.navigation import page_link
 from app.state import active_config
 from app.store_access import open_store_or_report, store_errors
+from app.table_columns import metric_columns
 from app.widgets import backtest_kpis, metric_label, render_kpis, render_problem, show_chart
 from core import ConfigError, DataError, StrategyConfig
 from core.config_registry import ConfigField
@@ -388,9 +389,7 @@ def stored_section(store: Store) -> None:
         st.dataframe(stored_frame(records), hide_index=True, key="portfolio_stored_table", column_config={
             "id": st.column_config.NumberColumn("Portfolio", format="%d"),
             "created": st.column_config.DatetimeColumn("Created (UTC)", format="YYYY-MM-DD HH:mm"),
-            "total_return": st.column_config.NumberColumn("Total return", format="percent"),
-            "sharpe": st.column_config.NumberColumn("Sharpe", format="%.2f"),
-            "max_drawdown": st.column_config.NumberColumn("Max drawdown", format="percent"),
+            **metric_columns(("total_return", "sharpe", "max_drawdown")),
         })  # fmt: skip
         by_id = {r.id: r for r in records}
         portfolio_id = st.selectbox("Portfolio", list(by_id), format_func=lambda i: f"#{i} {by_id[i].name}",

@@ -17,6 +17,7 @@ import streamlit as st
 from app.delivery_widgets import send_now_form
 from app.navigation import page_link
 from app.store_access import open_store_or_report, store_errors
+from app.widgets import csv_headers_choice
 from core.figures import RUN_CHARTS
 from core.report.bundle import CSV_TABLES
 from core.report.excel_run import TEMPLATE_TITLES, TEMPLATES
@@ -78,6 +79,7 @@ def _run_section(store: Store) -> None:
     elif fmt == "csv":
         options["table"] = st.selectbox("Table", CSV_TABLES, format_func=lambda t: t.replace("_", " ").capitalize(),
                                         key="reports_table")
+        options["headers"] = csv_headers_choice("reports_csv_headers")
     elif fmt in ("png", "svg"):
         options["chart"] = st.selectbox("Chart", RUN_CHARTS, format_func=CHART_TITLES.get, key="reports_chart")
     request = ("run", run_id, fmt, tuple(sorted(options.items())))
@@ -117,12 +119,14 @@ def _study_section(store: Store) -> None:
                             key="reports_study")
     fmt = st.selectbox("Format", STUDY_FORMATS, format_func=lambda f: FORMATS[f].replace("Chart", "Heatmap"),
                        key="reports_study_format")
+    options: dict[str, Any] = {}
     if fmt == "csv":
         st.caption("Every trial: its parameters and metrics.")
-    request = ("study", study_id, fmt)
-    _prepare(store, request, lambda: study_export(study_report_from_store(store, study_id), fmt), "study", study_id,
-             {"format": fmt})
-    _send_section(store, ReportSubject("study", study_id, fmt))
+        options["headers"] = csv_headers_choice("reports_study_csv_headers")
+    request = ("study", study_id, fmt, tuple(sorted(options.items())))
+    _prepare(store, request, lambda: study_export(study_report_from_store(store, study_id), fmt, **options), "study",
+             study_id, {"format": fmt, **options})
+    _send_section(store, ReportSubject("study", study_id, fmt, options))
 
 
 def _send_section(store: Store, subject: ReportSubject) -> None:

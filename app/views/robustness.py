@@ -26,6 +26,7 @@ import streamlit as st
 from app.analysis_context import AnalysisContext, analysis_context
 from app.state import active_period
 from app.store_access import get_store
+from app.table_columns import metric_column, setting_column
 from app.widgets import Kpi, metric_label, render_kpis, show_chart
 from core import StrategyConfig
 from core.analysis import (
@@ -182,12 +183,12 @@ def _walk_forward_section(ctx: AnalysisContext, config_json: str) -> None:
             "fold": st.column_config.NumberColumn("Fold", format="%d"),
             "test_start": st.column_config.DateColumn("Test from"),
             "test_end": st.column_config.DateColumn("Test to"),
-            "in_sample": st.column_config.NumberColumn(f"In-sample {label}", format="%.3f"),
-            "out_of_sample": st.column_config.NumberColumn(f"Out-of-sample {label}", format="%.3f"),
-            "gap": st.column_config.NumberColumn("Degradation", format="%.3f"),
+            "in_sample": metric_column(metric, f"In-sample {label}"),
+            "out_of_sample": metric_column(metric, f"Out-of-sample {label}"),
+            "gap": metric_column(metric, "Degradation"),
             "oos_percentile": st.column_config.NumberColumn("OOS rank", format="percent"),
-            "trigger_up": st.column_config.NumberColumn("Chosen sell trigger", format="percent"),
-            "trigger_down": st.column_config.NumberColumn("Chosen buy trigger", format="percent"),
+            "trigger_up": setting_column("trigger_up", "Chosen sell trigger"),
+            "trigger_down": setting_column("trigger_down", "Chosen buy trigger"),
         },
         key="robustness_wf_table",
     )

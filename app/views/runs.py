@@ -16,6 +16,7 @@ import streamlit as st
 
 from app.config_form import settings_summary
 from app.store_access import open_store_or_report, parse_tags, store_errors
+from app.table_columns import metric_columns
 from app.widgets import backtest_kpis, flash, render_kpis, show_chart, show_flash
 from core import SimulationResult
 from core.figures import drawdown_figure, equity_figure
@@ -82,11 +83,7 @@ def _table_columns() -> dict[str, Any]:
         "dataset": cc.TextColumn("Dataset", width="medium"),
         "created": cc.DatetimeColumn("Created (UTC)", format="YYYY-MM-DD HH:mm"),
         "tags": cc.TextColumn("Tags"),
-        "total_return": cc.NumberColumn("Total return", format="percent"),
-        "cagr": cc.NumberColumn("CAGR", format="percent"),
-        "sharpe": cc.NumberColumn("Sharpe", format="%.2f"),
-        "max_drawdown": cc.NumberColumn("Max drawdown", format="percent"),
-        "n_trades": cc.NumberColumn("Trades", format="%d"),
+        **metric_columns(("total_return", "cagr", "sharpe", "max_drawdown", "n_trades")),
     }
 
 

@@ -21,13 +21,19 @@ from core.config import StrategyConfig
 from core.engine import ENGINE_VERSION, SimulationResult, simulate
 from core.errors import DataError
 from core.json_values import plain
+from core.metric_table import COLUMN_TITLES, metric_info
 from core.report.context import RunReport, StudyReport
+from core.report.definitions import UNIT_WORDS
+from core.report.formats import metric_header, metric_label, result_header, setting_header
 from core.report.safe_cells import safe_frame
 from core.report.transaction_log import transaction_log
 
 BUNDLE_FORMAT = "vbl-run-bundle"
 BUNDLE_VERSION = 1
 CSV_TABLES: tuple[str, ...] = ("trades", "timeline", "transaction_log", "metrics")
+CSV_HEADERS: tuple[str, ...] = ("names", "labels")
+# The unit of a stored value: CSV cells are not formatted, so a fraction is a fraction (0.03 for 3 %).
+STORED_UNITS: dict[str, str] = {**UNIT_WORDS, "fraction": "fraction"}
 
 
 class BundleError(ValueError):
@@ -42,23 +48,65 @@ def _csv(frame: pd.DataFrame, *, index: bool = False) -> str:
     return safe_frame(frame).to_csv(index=index, lineterminator="\n")
 
 
-def run_csv(report: RunReport, table: str = "trades") -> str:
+def _check_headers(headers: str) -> None:
+    if headers not in CSV_HEADERS:
+        raise ValueError(f"headers must be one of {', '.join(CSV_HEADERS)}, got {headers!r}")
+
+
+def _result_table(frame: pd.DataFrame, table: str, headers: str) -> pd.DataFrame:
+    if headers == "names":
+        return frame
+    labelled = frame.rename(columns={c: result_header(table, c) for c in frame.columns})
+    if table == "timeline":  # indexed by the bar's time, headed like the trades' time column
+        labelled.index.name = result_header("trades", "timestamp")
+    return labelled
+
+
+def _metrics_table(table: pd.DataFrame, headers: str) -> pd.DataFrame:
+    if headers == "names":
+        return table
+    units = [STORED_UNITS[metric_info(name).unit] for name in table.index]
+    labelled = table.rename(columns=COLUMN_TITLES)
+    labelled.insert(0, "Unit", units)
+    labelled.index = pd.Index([metric_label(name) for name in table.index], name="Metric")
+    return labelled
+
+
+def run_csv(report: RunReport, table: str = "trades", headers: str = "names") -> str:
     """One table of a run as CSV text: ``trades``, ``timeline`` (engine columns), ``transaction_log`` or
-    ``metrics`` (strategy, buy-and-hold, static mix). Text that looks like a formula is neutralised."""
+    ``metrics`` (strategy, buy-and-hold, static mix). Text that looks like a formula is neutralised.
+
+    ``headers="names"`` (the default) heads the columns with the engine's names (``stock_share_after``), for
+    scripts; ``"labels"`` with the registries' labels and the unit of fraction-valued columns (``Stock share after
+    (fraction)``; the metrics table gains a Unit column), for people. Values are the same either way. The
+    Transaction Log keeps the old system's headers in both.
+    """
+    _check_headers(headers)
     if table == "trades":
-        return _csv(report.clip(report.result.trades, "timestamp"))
+        return _csv(_result_table(report.clip(report.result.trades, "timestamp"), "trades", headers))
     if table == "timeline":
-        return _csv(report.clip(report.result.timeline), index=True)
+        return _csv(_result_table(report.clip(report.result.timeline), "timeline", headers), index=True)
     if table == "transaction_log":
         return _csv(report.clip(transaction_log(report.result)))
     if table == "metrics":
-        return _csv(report.table, index=True)
+        return _csv(_metrics_table(report.table, headers), index=True)
     raise ValueError(f"unknown table {table!r}; use one of {', '.join(CSV_TABLES)}")
 
 
-def trials_csv(study: StudyReport) -> str:
-    """Every trial of a study (parameters and metrics) as CSV text."""
-    return _csv(study.trials)
+TRIAL_HEADERS: dict[str, str] = {"index": "Trial", "status": "Status", "duration_s": "Duration (s)", "error": "Error"}
+
+
+def trials_csv(study: StudyReport, headers: str = "names") -> str:
+    """Every trial of a study (parameters and metrics) as CSV text; ``headers`` as in :func:`run_csv`
+    (``param.trigger_up`` or ``Sell trigger (fraction)``)."""
+    _check_headers(headers)
+    trials = study.trials
+    if headers == "labels":
+        trials = trials.rename(columns={
+            c: TRIAL_HEADERS.get(c) or (setting_header(c) if str(c).startswith("param.") else metric_header(c))
+            for c in trials.columns
+        })  # fmt: skip
+    return _csv(trials)
 
 
 # --- JSON bundle ------------------------------------------------------------------------------------------------

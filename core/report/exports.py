@@ -63,13 +63,15 @@ def run_export(
     rows: str = "all",
     page_size: str = "a4",
     table: str = "trades",
+    headers: str = "names",
     chart: str = "equity",
     width: int | None = None,
     height: int | None = None,
     scale: float = 2.0,
 ) -> Export:
     """Export one run as ``fmt`` (``RUN_FORMATS``). ``template``/``rows`` apply to xlsx, ``page_size`` to pdf,
-    ``table`` to csv, ``chart``/``width``/``height``/``scale`` to png and svg.
+    ``table`` and ``headers`` (engine ``names`` or registry ``labels``) to csv, ``chart``/``width``/``height``/``scale``
+    to png and svg.
 
     Raises:
         ValueError: for an unknown format, template, table or chart.
@@ -88,7 +90,7 @@ def run_export(
     if fmt == "csv":
         from core.report.bundle import run_csv
 
-        return Export(run_csv(report, table).encode("utf-8"), f"{stem}_{table}.csv", MIME[fmt])
+        return Export(run_csv(report, table, headers).encode("utf-8"), f"{stem}_{table}.csv", MIME[fmt])
     if fmt == "json":
         from core.report.bundle import run_bundle_json
 
@@ -125,6 +127,7 @@ def study_export(
     page_size: str = "a4",
     top_n: int = 20,
     heatmap: tuple[str, str] | None = None,
+    headers: str = "names",
     width: int | None = None,
     height: int | None = None,
     scale: float = 2.0,
@@ -149,7 +152,7 @@ def study_export(
     if fmt == "csv":
         from core.report.bundle import trials_csv
 
-        return Export(trials_csv(study).encode("utf-8"), f"{stem}_trials.csv", MIME[fmt])
+        return Export(trials_csv(study, headers).encode("utf-8"), f"{stem}_trials.csv", MIME[fmt])
     if fmt in ("png", "svg"):
         from core.figures import heatmap_figure
         from core.figures_optimize import annotate_heatmap

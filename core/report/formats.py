@@ -17,10 +17,12 @@ from core.config_registry import FIELDS_BY_NAME
 
 # The metric table's formatter per registry format: reused so that there is one way to print a value.
 from core.metric_table import _FORMATTERS, NOT_AVAILABLE, format_metric, metric_info
+from core.result_columns import result_column
 
 __all__ = [
-    "NOT_AVAILABLE", "cell_text", "format_kind", "format_metric", "format_value", "metric_kind", "metric_label",
-    "search_space_text", "setting_kind", "setting_label", "setting_text", "unit_text",
+    "NOT_AVAILABLE", "cell_text", "format_kind", "format_metric", "format_value", "metric_header", "metric_kind",
+    "metric_label", "result_header", "search_space_text", "setting_header", "setting_kind", "setting_label",
+    "setting_text", "unit_text",
 ]  # fmt: skip
 
 # Registry format of a metric -> workbook number-format kind (core.report.excel_style.FORMATS).
@@ -154,3 +156,33 @@ def search_space_text(name: str, spec: Any) -> str:
         spec = [part.strip() for part in spec.split(",")]
     values: Sequence[Any] = spec if isinstance(spec, list | tuple) else [spec]
     return f"{label}: {', '.join(setting_text(name, _number(v)) for v in values)}"
+
+
+# --- headers of exported tables read by people (the CSV exports' ``headers="labels"``) ---------------------------
+# Values stay as stored (a fraction 0.03, not 3), so a fraction-valued column says so in its header.
+FRACTION_SUFFIX = " (fraction)"
+
+
+def _plain_label(label: str) -> str:
+    # A form label carries the unit it is typed in ("Sell trigger (%)"); an exported column holds the stored value.
+    return label.removesuffix(" (%)")
+
+
+def metric_header(name: str) -> str:
+    """``Total return (fraction)``, ``Sharpe ratio``: a metric column's header with the unit of its values."""
+    info = metric_info(name)
+    return info.label + (FRACTION_SUFFIX if info.unit == "fraction" else "")
+
+
+def setting_header(name: str) -> str:
+    """``Sell trigger (fraction)``: a configuration field's column header (``param.<name>`` accepted)."""
+    field = FIELDS_BY_NAME.get(name.removeprefix("param."))
+    if field is None:
+        return name
+    return _plain_label(field.label) + (FRACTION_SUFFIX if field.unit == "fraction" else "")
+
+
+def result_header(table: str, name: str) -> str:
+    """``Stock share after (fraction)``: a ``trades`` or ``timeline`` column's header (core.result_columns)."""
+    column = result_column(table, name)
+    return column.label + (FRACTION_SUFFIX if column.kind == "pct" else "")

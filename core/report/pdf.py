@@ -49,6 +49,7 @@ from core.report.pdf_tear_sheet import assumptions_section, statistic_definition
 from core.report.run_tables import config_rows, daily_table
 from core.report.study_tables import SENSITIVITY_STATS, heatmap_pivot, robustness, sensitivity, trial_columns
 from core.report.tear_sheet import tear_sheet
+from core.result_columns import result_column
 from core.theme import COLORS
 
 PageSize = Literal["a4", "letter"]
@@ -206,7 +207,8 @@ def _trades_summary(report: RunReport) -> list[Any]:
     )  # fmt: skip
     out: list[Any] = [para(para_text(order_count_text(trades)), SMALL), Spacer(1, 3), grid(rows), Spacer(1, 6)]
     last = trades.tail(15)
-    recent = [["Date", "Kind", "Side", "Qty", "Price", "Notional", "Stock share after"]]
+    shown = ("timestamp", "kind", "side", "qty", "price", "notional", "stock_share_after")
+    recent = [[result_column("trades", c).label for c in shown]]
     for _, t in last.iterrows():
         recent.append(
             [

@@ -148,6 +148,10 @@ def test_run_csv_and_chart_exports_equal_the_direct_builds(client, store, run_id
     csv = client.get(f"/v1/runs/{run_id}/report.csv", params={"table": "metrics"})
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     assert csv.content.decode("utf-8") == run_csv(run_report_from_store(store, run_id), "metrics")
+    labelled = client.get(f"/v1/runs/{run_id}/report.csv", params={"table": "metrics", "headers": "labels"})
+    assert labelled.content.decode("utf-8") == run_csv(run_report_from_store(store, run_id), "metrics", "labels")
+    assert labelled.content.startswith(b"Metric,Unit,Strategy,Buy & hold,Static mix\n")
+    assert_problem(client.get(f"/v1/runs/{run_id}/report.csv", params={"headers": "pretty"}), 422)
     png = client.get(f"/v1/runs/{run_id}/report.png", params={"chart": "drawdown", "width": 600, "height": 300,
                                                               "scale": 1})
     assert png.status_code == 200 and png.headers["content-type"] == MIME["png"]

@@ -71,6 +71,36 @@ def test_trials_csv(seeded: Seeded, store: Store) -> None:
     assert trials["sharpe"].tolist() == study.trials["sharpe"].tolist()
 
 
+def test_labelled_csv_headers_come_from_the_registries_and_keep_every_value(seeded: Seeded, store: Store) -> None:
+    report = run_report_from_store(store, seeded.run_id)
+    names = pd.read_csv(io.StringIO(run_csv(report, "trades")))
+    labels = pd.read_csv(io.StringIO(run_csv(report, "trades", headers="labels")))
+    assert list(labels.columns) == ["Time", "Kind", "Side", "Shares", "Price", "Notional", "Commission",
+                                    "Anchor before", "Anchor after", "Shares after", "Cash after",
+                                    "Stock share after (fraction)", "Why"]
+    assert labels["Stock share after (fraction)"].tolist() == names["stock_share_after"].tolist()
+    pd.testing.assert_frame_equal(labels.set_axis(names.columns, axis=1), names)  # only the headers differ
+    timeline = pd.read_csv(io.StringIO(run_csv(report, "timeline", headers="labels")), index_col=0)
+    assert timeline.index.name == "Time" and timeline.columns[:2].tolist() == ["Close", "Anchor tested"]
+    assert timeline["Account value"].tolist() == report.result.timeline["value"].tolist()
+    metrics = pd.read_csv(io.StringIO(run_csv(report, "metrics", headers="labels")), index_col=0)
+    assert metrics.columns.tolist() == ["Unit", "Strategy", "Buy & hold", "Static mix"]
+    assert metrics.loc["Total return", "Unit"] == "fraction"  # the cell holds 1.54, not 154 %
+    assert metrics.loc["Sharpe ratio", "Strategy"] == report.result.metrics["sharpe"]
+    assert metrics.loc["Trades", "Unit"] == "count"
+    assert run_csv(report, "transaction_log", headers="labels") == run_csv(report, "transaction_log")
+    with pytest.raises(ValueError, match="headers must be one of names, labels"):
+        run_csv(report, "trades", headers="pretty")
+
+
+def test_labelled_trials_csv(seeded: Seeded, store: Store) -> None:
+    study = study_report_from_store(store, seeded.study_id)
+    trials = pd.read_csv(io.StringIO(trials_csv(study, headers="labels")))
+    assert {"Trial", "Status", "Sell trigger (fraction)", "Sharpe ratio", "Total return (fraction)"} <= set(trials)
+    assert trials["Sharpe ratio"].tolist() == study.trials["sharpe"].tolist()
+    assert trials["Sell trigger (fraction)"].tolist() == study.trials["param.trigger_up"].tolist()
+
+
 def test_formula_text_is_neutralised() -> None:
     assert safe_text('=HYPERLINK("x")') == "'=HYPERLINK(\"x\")"
     for text in ("+1", "-1", "@A1", "\t=1"):

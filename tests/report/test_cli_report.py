@@ -40,6 +40,19 @@ def test_run_formats(seeded: Seeded, tmp_path: Path, fmt: str) -> None:
         assert store.list_audit(action="export", entity="run", entity_id=seeded.run_id, limit=1)
 
 
+def test_csv_headers_for_people(seeded: Seeded, tmp_path: Path) -> None:
+    out = tmp_path / "trades.csv"
+    code, _, err = _run(["report", "--run", str(seeded.run_id), "--format", "csv", "--headers", "labels",
+                         "--out", str(out), "--db", seeded.url])  # fmt: skip
+    assert code == 0, err
+    assert out.read_text().startswith("Time,Kind,Side,Shares,Price,")
+    trials = tmp_path / "trials.csv"
+    code, _, err = _run(["report", "--study", str(seeded.study_id), "--format", "csv", "--headers", "labels",
+                         "--out", str(trials), "--db", seeded.url])  # fmt: skip
+    assert code == 0, err
+    assert "Sell trigger (fraction)" in trials.read_text().splitlines()[0]
+
+
 def test_several_runs_and_study(seeded: Seeded, tmp_path: Path) -> None:
     both = tmp_path / "both.xlsx"
     code, _, err = _run(["report", "--run", str(seeded.run_id), "--run", str(seeded.run_id_2), "--format", "xlsx",

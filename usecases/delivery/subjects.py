@@ -40,8 +40,8 @@ FORMATS: dict[str, tuple[str, ...]] = {RUN: RUN_FORMATS, STUDY: STUDY_FORMATS, P
                                        POSITION: POSITION_FORMATS, ALERTS: ALERTS_FORMATS}
 # The options each kind takes (passed to its export), and their types.
 OPTIONS: dict[str, dict[str, type]] = {
-    RUN: {"template": str, "page_size": str, "table": str, "chart": str, "latest_data": bool},
-    STUDY: {"page_size": str, "top_n": int},
+    RUN: {"template": str, "page_size": str, "table": str, "headers": str, "chart": str, "latest_data": bool},
+    STUDY: {"page_size": str, "top_n": int, "headers": str},
     PORTFOLIO: {"latest_data": bool},
     POSITION: {},
     ALERTS: {"near_pct": float, "stale_hours": float},
