@@ -164,6 +164,23 @@ class ParameterOut(Out):
     search_forms: list[str] = Field(description="how a search space may give this parameter's range")
 
 
+class ResultColumnOut(Out):
+    """A column of a run's trades or timeline table (``core.result_columns``)."""
+
+    table: str = Field(description="trades or timeline")
+    name: str
+    label: str
+    kind: str = Field(description="display kind: money, price, qty, pct (a fraction shown as a percentage), "
+                                  "count, datetime, text, wide")
+    help: str
+
+
+class ResultColumnsOut(Out):
+    """``GET /v1/optimization/result-columns``."""
+
+    columns: list[ResultColumnOut]
+
+
 class ParametersOut(Out):
     """``GET /v1/optimization/parameter-types``."""
 

@@ -21,6 +21,7 @@ from api.responses_studies import (
     MetricsOut,
     ParametersOut,
     ProgressOut,
+    ResultColumnsOut,
     ResultsOut,
     StudyCreated,
     StudyOut,
@@ -36,6 +37,7 @@ from core.metric_registry import MAXIMISE, METRICS
 from core.optimize.methods import DEFAULT_MAX_GRID, planned_trials
 from core.optimize.objective import Objective, check_metric
 from core.optimize.space import SearchSpace
+from core.result_columns import TABLES
 from usecases.store import StudyRecord
 from usecases.studies import (
     cancel_study,
@@ -92,6 +94,14 @@ def parameter_types() -> dict[str, Any]:
          "step": f.step, "search_forms": _search_forms(f.kind)}
         for f in CONFIG_FIELDS
     ]}
+
+
+@router.get("/result-columns", response_model=ResultColumnsOut)
+def result_columns() -> dict[str, Any]:
+    """Every column of a run's trades and timeline tables (core.result_columns): the CSV exports' and the JSON
+    bundle's column names, with the label, display kind and meaning the app, the workbook and the PDF use."""
+    return {"columns": [{"table": table, "name": c.name, "label": c.label, "kind": c.kind, "help": c.help}
+                        for table, columns in TABLES.items() for c in columns.values()]}
 
 
 # --- studies ----------------------------------------------------------------------------------------------------

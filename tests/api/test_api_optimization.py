@@ -35,6 +35,20 @@ def test_metrics_lists_every_metric_with_the_registry_direction(client) -> None:
         assert (m["label"], m["unit"], m["definition"]) == (reg.label, reg.unit, reg.definition)
 
 
+def test_result_columns_come_from_their_registry(client) -> None:
+    from core.result_columns import TIMELINE_COLUMNS, TRADE_COLUMNS
+
+    columns = client.get("/v1/optimization/result-columns").json()["columns"]
+    assert [(c["table"], c["name"]) for c in columns] == [
+        *(("trades", c.name) for c in TRADE_COLUMNS), *(("timeline", c.name) for c in TIMELINE_COLUMNS)]
+    share = next(c for c in columns if c["name"] == "stock_share_after")
+    assert (share["label"], share["kind"]) == ("Stock share after", "pct")
+    # The names are the CSV export's headers.
+    run_id = client.post("/v1/backtests", json={"dataset": "GOOG", "save": True}).json()["run_id"]
+    header = client.get(f"/v1/runs/{run_id}/report.csv").text.splitlines()[0].split(",")
+    assert header == [c["name"] for c in columns if c["table"] == "trades"]
+
+
 def test_parameter_types_come_from_the_configuration_registry(client) -> None:
     params = client.get("/v1/optimization/parameter-types").json()["parameters"]
     assert [p["name"] for p in params] == [f.name for f in CONFIG_FIELDS]
