@@ -7,16 +7,22 @@ workbook or PDF and serialising it to bytes), the median of a few repetitions.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from benchmarks.timing import median_seconds
 from core import StrategyConfig, simulate
+from core.data.samples import load_sample
 from core.report.context import DatasetMeta, RunReport
 
 N_DAILY = 2_520  # ten years of trading days
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _report() -> RunReport:
@@ -43,6 +49,32 @@ def _long_report() -> RunReport:
     md = load_sample("MSFT")
     result = simulate(md.prices.iloc[-8_000:], StrategyConfig(), md.dividends)
     return RunReport(result, DatasetMeta.from_market_data(md), run_id=2, name="MSFT 8,000 bars")
+
+
+def _cli_seconds(*argv: str) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "cli", "report", *argv], cwd=ROOT, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def _cli_image_rows() -> list[tuple[str, str, str]]:
+    """The issue's batch through the command line, each a fresh process as a cron job runs it: one PNG, then ten
+    (five runs × two charts) drawn by the one export process."""
+    from usecases.store import Store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.sqlite3"
+        md = load_sample("MSFT")
+        result = simulate(md.prices.iloc[-N_DAILY:], StrategyConfig(), md.dividends)
+        with Store(url) as store:
+            dataset = store.save_dataset(md)
+            ids = [str(store.save_run(dataset, result, name=f"bench {i}")) for i in range(5)]
+        one = _cli_seconds("--run", ids[0], "--format", "png", "--out", f"{tmp}/one.png", "--db", url)
+        runs = [arg for run_id in ids for arg in ("--run", run_id)]
+        ten = _cli_seconds(*runs, "--format", "png", "--chart", "equity,drawdown", "--out", f"{tmp}/ten", "--db", url)
+    return [("CLI: one chart PNG, fresh process (s)", f"{one:.2f}", "-"),
+            ("CLI: 10 chart PNGs in one call (5 runs × 2 charts), fresh process (s)",
+             f"{ten:.2f} ({ten / one:.1f}x one image)", "≈ one image")]
 
 
 def run() -> list[tuple[str, str, str]]:
@@ -72,6 +104,7 @@ def run() -> list[tuple[str, str, str]]:
         warm = median_seconds(lambda: images.figure_image(fig, "png"), 5)
         images.shutdown()
         rows.append(("chart PNG, first (starts chromium) (s)", f"{cold:.2f}", "-"))
+        rows += _cli_image_rows()
         rows.append((f"chart PNG, warm, {n_bars:,} points x 3 lines, scale 2 (s)", f"{warm:.2f}", "<= 0.5"))
     except Exception as exc:  # no browser on this machine: report it instead of failing the whole table
         rows.append(("chart PNG", f"not measured ({type(exc).__name__}: {exc})", "<= 0.5"))

@@ -6,6 +6,7 @@
     python -m cli report --run 7 --format csv --table timeline --out run7_timeline.csv
     python -m cli report --run 7 --format json --out run7.json                      # re-importable bundle
     python -m cli report --run 7 --format png --chart drawdown --out dd.png
+    python -m cli report --run 7 --run 8 --format png --chart all --out charts/    # a batch: one browser for all
     python -m cli report --study 3 --format xlsx --top-n 25 --heatmap trigger_up,trigger_down --out study3.xlsx
 
 The database is ``--database`` (or ``--db``) or ``$VBL_DATABASE_URL`` (default ``var/vbl.sqlite3``). Files are
@@ -23,6 +24,7 @@ from typing import Any, TextIO
 from cli.main import EXIT_OK, CliError, _iso_date, database_argument, write_bytes_atomic
 
 RUN_FORMATS = ("xlsx", "pdf", "csv", "json", "png", "svg")
+IMAGE_FORMATS = ("png", "svg")
 TEMPLATE_ALIASES = {"full": "full_audit", "full_audit": "full_audit", "performance": "performance",
                     "trades": "trades_only", "trades_only": "trades_only"}  # fmt: skip
 
@@ -77,7 +79,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--headers", default="names", choices=("names", "labels"),
                    help="CSV column headers: engine names (stock_share_after), or labels with units for people "
                         "(Stock share after (fraction))")  # fmt: skip
-    p.add_argument("--chart", default=None, help="png/svg: equity, drawdown, stock_share, price_anchor; study: heatmap")
+    p.add_argument("--chart", default=None,
+                   help="png/svg: equity, drawdown, stock_share, price_anchor, several as a comma list, or all "
+                        "(several charts or runs write one file each into the --out directory); study: heatmap")
     p.add_argument("--width", type=_pixels, default=None, help="png/svg width in CSS pixels (1 to 20000)")
     p.add_argument("--height", type=_pixels, default=None, help="png/svg height in CSS pixels (1 to 20000)")
     p.add_argument("--scale", type=_scale, default=2.0, help="png pixel scale (above 0, at most 10; default 2)")
@@ -99,8 +103,8 @@ def _run_output(store: Any, args: argparse.Namespace) -> bytes:
 
     start, end = _period(args)
     template = TEMPLATE_ALIASES[args.template]
-    if len(args.run) > 1 and args.format != "xlsx":
-        raise CliError("several --run ids go into one workbook: use --format xlsx")
+    if len(args.run) > 1 and args.format not in ("xlsx", *IMAGE_FORMATS):
+        raise CliError("several --run ids go into one workbook (--format xlsx) or one image each (png, svg)")
     reports = [run_report_from_store(store, run_id, start=start, end=end) for run_id in args.run]
     if len(reports) > 1:
         return runs_export(reports, template=template, rows=args.rows).data
@@ -141,10 +145,69 @@ def _study_output(store: Any, args: argparse.Namespace) -> bytes:
     return export.data
 
 
+def _charts(args: argparse.Namespace) -> list[str]:
+    from core.figures import RUN_CHARTS
+
+    if args.chart == "all":
+        return list(RUN_CHARTS)
+    return [c.strip() for c in (args.chart or "equity").split(",") if c.strip()]
+
+
+def _is_image_batch(args: argparse.Namespace) -> bool:
+    """Several runs or charts as images: one file each, all drawn by the one export process."""
+    return (args.study is None and args.format in IMAGE_FORMATS
+            and (len(args.run) > 1 or len(_charts(args)) > 1))  # fmt: skip
+
+
+def _image_batch(store: Any, args: argparse.Namespace) -> list[tuple[int, Any]]:
+    from core.report.exports import run_export
+    from usecases.reports import run_report_from_store
+
+    start, end = _period(args)
+    charts = _charts(args)
+    out = []
+    for run_id in dict.fromkeys(args.run):
+        report = run_report_from_store(store, run_id, start=start, end=end)
+        out += [(run_id, run_export(report, args.format, chart=chart, width=args.width, height=args.height,
+                                    scale=args.scale)) for chart in charts]
+    return out
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(path, data)
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def run_image_batch(args: argparse.Namespace, stdout: TextIO) -> int:
+    """Every chart of every run asked for, into the ``--out`` directory (built in memory first: a bad chart name
+    or a missing browser writes nothing)."""
+    from core.report.images import ImageExportError
+    from usecases.store import Store
+
+    if args.out.exists() and not args.out.is_dir():
+        raise CliError(f"--out {args.out} is a file; several images need a directory")
+    with Store(args.database, actor="cli") as store:
+        try:
+            exports = _image_batch(store, args)
+        except (ValueError, ImageExportError) as exc:
+            raise CliError(str(exc)) from None
+        for run_id, export in exports:
+            path = args.out / export.filename
+            _write(path, export.data)
+            store.record_audit("export", "run", run_id, {"format": args.format, "file": str(path)})
+            print(f"wrote {path} ({len(export.data):,} bytes)", file=stdout)
+    return EXIT_OK
+
+
 def run_report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     """The ``report`` command: build the export in memory, then write it atomically and audit it."""
     from usecases.store import Store
 
+    if _is_image_batch(args):
+        return run_image_batch(args, stdout)
     if args.out.exists() and args.out.is_dir():
         raise CliError(f"--out {args.out} is a directory; give a file name")
     if args.top_n < 1:
@@ -156,11 +219,7 @@ def run_report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             data = _study_output(store, args) if args.study is not None else _run_output(store, args)
         except (ValueError, ImageExportError) as exc:  # bad chart/table/heatmap names, a missing browser
             raise CliError(str(exc)) from None
-        try:
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            write_bytes_atomic(args.out, data)
-        except OSError as exc:
-            raise CliError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+        _write(args.out, data)
         entity, ids = ("study", [args.study]) if args.study is not None else ("run", args.run)
         for entity_id in ids:
             store.record_audit("export", entity, entity_id, {"format": args.format, "file": str(args.out)})

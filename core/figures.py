@@ -7,6 +7,7 @@ three lines look the same on every page; every colour, font and layout default c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -433,13 +434,21 @@ EXPORT_OVERLAYS = Overlays(trend=True, annotate=True)
 worst trades."""
 
 
-def run_figures(result: Any, *, overlays: Overlays | None = None) -> dict[str, go.Figure]:
-    """Every chart of a run, keyed by ``RUN_CHARTS`` (``result`` is a ``core.SimulationResult``); ``overlays`` go on
-    the equity chart."""
+def run_figure(result: Any, chart: str, *, overlays: Overlays | None = None) -> go.Figure:
+    """One chart of a run (``chart`` in ``RUN_CHARTS``; ``result`` is a ``core.SimulationResult``), built alone so
+    that an export of one image does not build the others; ``overlays`` go on the equity chart."""
     tl, cfg = result.timeline, result.config
-    return {
-        "equity": equity_figure(result.equity, result.benchmarks, overlays=overlays, trades=result.trades),
-        "drawdown": drawdown_figure(result.equity, result.benchmarks),
-        "stock_share": stock_share_figure(tl["stock_share"], cfg.guardrail_min, cfg.guardrail_max),
-        "price_anchor": price_anchor_figure(tl, result.trades),
+    builders: dict[str, Callable[[], go.Figure]] = {
+        "equity": lambda: equity_figure(result.equity, result.benchmarks, overlays=overlays, trades=result.trades),
+        "drawdown": lambda: drawdown_figure(result.equity, result.benchmarks),
+        "stock_share": lambda: stock_share_figure(tl["stock_share"], cfg.guardrail_min, cfg.guardrail_max),
+        "price_anchor": lambda: price_anchor_figure(tl, result.trades),
     }
+    if chart not in builders:
+        raise ValueError(f"chart must be one of {', '.join(RUN_CHARTS)} for a run, got {chart!r}")
+    return builders[chart]()
+
+
+def run_figures(result: Any, *, overlays: Overlays | None = None) -> dict[str, go.Figure]:
+    """Every chart of a run, keyed by ``RUN_CHARTS`` (:func:`run_figure` of each)."""
+    return {chart: run_figure(result, chart, overlays=overlays) for chart in RUN_CHARTS}

@@ -96,12 +96,10 @@ def run_export(
 
         return Export(run_bundle_json(report).encode("utf-8"), f"{stem}_bundle.json", MIME[fmt])
     if fmt in ("png", "svg"):
-        from core.figures import CHART_TITLES, EXPORT_OVERLAYS, RUN_CHARTS, run_figures, with_title
+        from core.figures import CHART_TITLES, EXPORT_OVERLAYS, run_figure, with_title
         from core.report.images import figure_image
 
-        if chart not in RUN_CHARTS:
-            raise ValueError(f"chart must be one of {', '.join(RUN_CHARTS)} for a run, got {chart!r}")
-        fig = run_figures(clipped_result(report), overlays=EXPORT_OVERLAYS)[chart]
+        fig = run_figure(clipped_result(report), chart, overlays=EXPORT_OVERLAYS)
         first, last = report.period
         with_title(fig, f"{CHART_TITLES[chart]} — {report.title}",
                    f"{report.dataset.symbol} · {first:%Y-%m-%d} to {last:%Y-%m-%d}")

@@ -71,7 +71,7 @@ def test_several_runs_and_study(seeded: Seeded, tmp_path: Path) -> None:
     [
         (["--run", "999", "--format", "pdf"], "999"),
         (["--study", "1", "--format", "json"], "json is for runs"),
-        (["--run", "1", "--run", "2", "--format", "pdf"], "use --format xlsx"),
+        (["--run", "1", "--run", "2", "--format", "pdf"], "(--format xlsx) or one image each"),
         (["--run", "1", "--format", "csv", "--start", "2010-01-02", "--end", "2010-01-01"], "after --end"),
         (["--study", "1", "--format", "xlsx", "--heatmap", "nope,trigger_up"], "no parameter 'nope'"),
     ],

@@ -80,3 +80,37 @@ def test_an_exported_chart_carries_its_title_run_and_period(seeded: Seeded) -> N
     assert f"Account value — {report.title}" in text
     assert f"{first:%Y-%m-%d} to {last:%Y-%m-%d}" in text
     assert "Trend " in text and "Max drawdown" in text  # the export's overlays
+
+
+def test_cli_writes_a_batch_of_images_with_one_browser(seeded: Seeded, tmp_path: Path, monkeypatch) -> None:
+    import io
+
+    import kaleido
+
+    from cli.main import main
+
+    images.shutdown()
+    starts = []
+    real_start = kaleido.start_sync_server
+    monkeypatch.setattr(kaleido, "start_sync_server", lambda *a, **k: (starts.append(1), real_start(*a, **k))[1])
+    out = io.StringIO()
+    code = main(["report", "--run", str(seeded.run_id), "--run", str(seeded.run_id_2), "--format", "svg",
+                 "--chart", "all", "--out", str(tmp_path / "charts"), "--db", seeded.url], stdout=out,
+                stderr=io.StringIO())
+    assert code == 0
+    files = sorted(p.name for p in (tmp_path / "charts").iterdir())
+    assert len(files) == 2 * len(RUN_CHARTS) and all(f.endswith(".svg") for f in files)
+    stems = {f.split("_run", 1)[1].split("_", 1)[0] for f in files}
+    assert stems == {str(seeded.run_id), str(seeded.run_id_2)}
+    assert {f.split("_", 2)[-1].removesuffix(".svg") for f in files} == set(RUN_CHARTS)
+    for path in (tmp_path / "charts").iterdir():
+        assert ET.fromstring(path.read_bytes()).tag.endswith("svg")
+    assert starts == [1]  # every image from the one export process
+    assert out.getvalue().count("wrote ") == 2 * len(RUN_CHARTS)
+    with Store(seeded.url) as store:
+        assert len(store.list_audit(action="export", entity="run", limit=None)) >= 2 * len(RUN_CHARTS)
+
+    err = io.StringIO()
+    code = main(["report", "--run", str(seeded.run_id), "--format", "png", "--chart", "equity,pie",
+                 "--out", str(tmp_path / "bad"), "--db", seeded.url], stdout=io.StringIO(), stderr=err)
+    assert code != 0 and "pie" in err.getvalue() and not (tmp_path / "bad").exists()  # nothing half-written
