@@ -21,17 +21,16 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import LineChart, Reference
 from openpyxl.chart.axis import DateAxis
-from openpyxl.worksheet.worksheet import Worksheet
 
 from core.engine import ENGINE_VERSION
 from core.report.context import RunReport, excel_sheet_name
 from core.report.excel_style import (
-    BOLD,
+    BOLD_STYLE,
     FORMATS,
-    METRIC_FORMATS,
-    TITLE_FONT,
-    set_widths,
-    write_cell,
+    TITLE_STYLE,
+    SheetWriter,
+    metric_row_formats,
+    new_workbook,
     write_pairs,
     write_table,
 )
@@ -50,6 +49,7 @@ from core.report.formats import metric_kind, setting_kind
 from core.report.run_tables import config_rows, daily_table, dividend_table, labelled_metrics
 from core.report.tear_sheet import TearSheet, tear_sheet
 from core.report.transaction_log import COLUMN_KINDS, transaction_log
+from core.result_columns import ResultColumn, result_column
 from core.theme import COLORS, SERIES, STRATEGY, SeriesStyle
 
 Template = Literal["full_audit", "performance", "trades_only"]
@@ -73,12 +73,16 @@ TEMPLATE_TITLES: dict[str, str] = {
     "trades_only": "Trades only",
 }
 
-TRADE_KINDS: dict[str, str] = {
-    "timestamp": "datetime", "qty": "qty", "price": "price", "notional": "money", "commission": "money",
-    "anchor_before": "price", "anchor_after": "price", "shares_after": "qty", "cash_after": "money",
-    "stock_share_after": "pct", "reason": "wide",
-}  # fmt: skip
+# Columns a caller adds to the engine's trades (a portfolio's cell), with their header and kind.
+EXTRA_TRADE_COLUMNS: dict[str, ResultColumn] = {"cell": ResultColumn("cell", "Cell", "text")}
 DAILY_KINDS: dict[str, str] = {"Date": "date"}
+
+
+def labelled_trades(trades: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Trades headed by their registry labels (core.result_columns: ``Stock share after``), with each header's
+    number-format kind (``pct``), as the Trades sheets show them."""
+    columns = [EXTRA_TRADE_COLUMNS.get(str(c)) or result_column("trades", str(c)) for c in trades.columns]
+    return trades.set_axis([c.label for c in columns], axis=1), {c.label: c.kind for c in columns}
 
 
 def _check(template: str, rows: str) -> None:
@@ -124,28 +128,25 @@ def _run_pairs(report: RunReport, template: str, rows: str) -> list[tuple[str, o
     return pairs
 
 
-def write_summary(ws: Worksheet, report: RunReport, template: str = "full_audit", rows: str = "all") -> None:
+def write_summary(sheet: SheetWriter, report: RunReport, template: str = "full_audit", rows: str = "all") -> None:
     """Summary sheet: title, dataset, run, metrics (strategy vs benchmarks) and configuration."""
-    write_cell(ws, 1, 1, report.title).font = TITLE_FONT
-    row = write_pairs(ws, _dataset_pairs(report), first_row=3)
-    row = write_pairs(ws, _run_pairs(report, template, rows), first_row=row + 1)
-    ws.cell(row + 1, 1, "Metrics").font = BOLD
+    sheet.set_widths((30, 66, 14, 14, 80))
+    sheet.write(report.title, style=TITLE_STYLE)
+    row = write_pairs(sheet, _dataset_pairs(report), first_row=3)
+    row = write_pairs(sheet, _run_pairs(report, template, rows), first_row=row + 1)
+    sheet.skip_to(row + 1)
+    sheet.write("Metrics", style=BOLD_STYLE)
     metrics = labelled_metrics(report)
-    first = row + 2
-    last = write_table(ws, metrics.drop(columns=["key", "fmt"]), first_row=first, filters=False, freeze=False)
-    for offset, fmt in enumerate(metrics["fmt"], start=1):
-        for col in range(2, 5):
-            ws.cell(first + offset, col).number_format = METRIC_FORMATS.get(fmt, "0.0000")
-    ws.cell(last + 2, 1, "Configuration").font = BOLD
-    first_config = last + 3
+    shown = metrics.drop(columns=["key", "fmt"])
+    last = write_table(sheet, shown, first_row=row + 2, filters=False, freeze=False,
+                       row_formats=metric_row_formats(metrics["fmt"], shown.columns[1:4]))  # fmt: skip
+    sheet.skip_to(last + 2)
+    sheet.write("Configuration", style=BOLD_STYLE)
     rows = config_rows(report)
     # Values stay numbers in their unit's format (fractions as percentages); the field's own name beside each for
     # formulas and the API.
-    write_pairs(ws, [(r.label, "not set" if r.value is None else r.value) for r in rows], first_row=first_config,
-                bold_keys=False, kinds=[setting_kind(r.name) for r in rows])  # fmt: skip
-    for offset, r in enumerate(rows):
-        ws.cell(first_config + offset, 3, r.name)
-    set_widths(ws, (30, 66, 14, 14, 80))
+    write_pairs(sheet, [(r.label, "not set" if r.value is None else r.value, r.name) for r in rows],
+                first_row=last + 3, bold_keys=False, kinds=[setting_kind(r.name) for r in rows])  # fmt: skip
 
 
 def _transaction_frame(report: RunReport, rows: str) -> pd.DataFrame:
@@ -175,15 +176,18 @@ def _line_chart(title: str, y_title: str, number_format: str) -> LineChart:
     return chart
 
 
-def _add_series(chart: LineChart, data_ws: Worksheet, columns: Sequence[int], n_rows: int) -> None:
+def _add_series(chart: LineChart, data: SheetWriter, daily: pd.DataFrame, names: Sequence[str]) -> None:
+    """Draw the Daily Equity columns ``names`` (``data`` holds ``daily`` as a table from A1) against its dates."""
+    n_rows = len(daily)
+    columns = [daily.columns.get_loc(name) + 1 for name in names]
     for col in columns:
-        ref = Reference(data_ws, min_col=col, min_row=1, max_row=n_rows + 1)
+        ref = Reference(data.ws, min_col=col, min_row=1, max_row=n_rows + 1)
         chart.add_data(ref, titles_from_data=True)
-    chart.set_categories(Reference(data_ws, min_col=1, min_row=2, max_row=n_rows + 1))
-    for series, col in zip(chart.series, columns, strict=True):
+    chart.set_categories(Reference(data.ws, min_col=1, min_row=2, max_row=n_rows + 1))
+    for series, name in zip(chart.series, names, strict=True):
         series.smooth = False
         series.graphicalProperties.line.width = 15000  # EMU: thin lines stay readable with thousands of points
-        style = _series_style(str(data_ws.cell(1, col).value))
+        style = _series_style(name)
         if style is not None:  # the app's colours and dashes (core.theme), so a chart reads the same everywhere
             series.graphicalProperties.line.solidFill = style.color.lstrip("#").upper()
             series.graphicalProperties.line.dashStyle = EXCEL_DASHES.get(style.dash, "solid")
@@ -201,96 +205,94 @@ def _series_style(header: str) -> SeriesStyle | None:
     return next((style for style in SERIES.values() if style.name == name), None)
 
 
-def write_charts(ws: Worksheet, data_ws: Worksheet, daily: pd.DataFrame) -> None:
-    """Native Excel charts on ``ws`` drawing from the Daily Equity sheet ``data_ws`` (layout of ``daily_table``)."""
-    n = len(daily)
-    if n == 0:
-        ws.cell(1, 1, "No data in the selected date range.")
+def write_charts(sheet: SheetWriter, data: SheetWriter, daily: pd.DataFrame) -> None:
+    """Native Excel charts on ``sheet`` drawing from the Daily Equity sheet ``data`` (layout of ``daily_table``)."""
+    if len(daily) == 0:
+        sheet.write("No data in the selected date range.")
         return
-    cols = {name: i for i, name in enumerate(daily.columns, start=1)}
+    names = [str(c) for c in daily.columns]
     equity = _line_chart("Account value: strategy vs benchmarks", "Value", FORMATS["money"])
-    _add_series(equity, data_ws, [cols[c] for c in ("Strategy", "Buy & hold", "Static mix") if c in cols], n)
-    ws.add_chart(equity, "A1")
+    _add_series(equity, data, daily, [c for c in ("Strategy", "Buy & hold", "Static mix") if c in names])
+    sheet.ws.add_chart(equity, "A1")
     drawdown = _line_chart("Drawdown from the running peak", "Drawdown", "0%")
-    _add_series(drawdown, data_ws, [i for name, i in cols.items() if name.endswith(" drawdown")], n)
-    ws.add_chart(drawdown, "A20")
+    _add_series(drawdown, data, daily, [c for c in names if c.endswith(" drawdown")])
+    sheet.ws.add_chart(drawdown, "A20")
     share = _line_chart("Stock share and the guardrail band", "Stock share", "0%")
-    _add_series(share, data_ws, [cols["Stock share"], cols["Guardrail min"], cols["Guardrail max"]], n)
+    _add_series(share, data, daily, ["Stock share", "Guardrail min", "Guardrail max"])
     for series in share.series[1:]:
         series.graphicalProperties.line.dashStyle = "dash"
         series.graphicalProperties.line.solidFill = COLORS.guardrail_line.lstrip("#").upper()
     share.y_axis.scaling.min = 0
     share.y_axis.scaling.max = 1
-    ws.add_chart(share, "A39")
+    sheet.ws.add_chart(share, "A39")
 
 
-def _write_tear_sheet(wb: Workbook, name: str, sheet: TearSheet) -> Worksheet:
-    ws = wb.create_sheet(name)
+def _write_tear_sheet(wb: Workbook, name: str, tear: TearSheet) -> SheetWriter:
+    sheet = SheetWriter(wb, name)
     if name == "Monthly Returns":
-        write_table(ws, sheet.monthly, MONTHLY_KINDS)
+        write_table(sheet, tear.monthly, MONTHLY_KINDS)
     elif name == "Yearly Returns":
-        write_yearly(ws, sheet)
+        write_yearly(sheet, tear)
     elif name == "Drawdowns":
-        write_drawdowns(ws, sheet)
+        write_drawdowns(sheet, tear)
     elif name == "Rolling Risk":
-        write_rolling(ws, sheet)
+        write_rolling(sheet, tear)
     elif name == "Benchmark Stats":
-        write_statistics(ws, sheet.relative)
+        write_statistics(sheet, tear.relative)
     elif name == "Distribution":
-        write_statistics(ws, sheet.distribution)
+        write_statistics(sheet, tear.distribution)
     elif name == "Trade P&L":
-        write_statistics(ws, sheet.trade_pnl)
-    return ws
+        write_statistics(sheet, tear.trade_pnl)
+    return sheet
 
 
 def add_run_sheets(wb: Workbook, report: RunReport, template: str = "full_audit", rows: str = "all") -> None:
-    """Add the template's sheets for ``report`` to ``wb`` (which should have no sheets of those names)."""
+    """Add the template's sheets for ``report`` to the write-only workbook ``wb`` (which should have no sheets of
+    those names)."""
     _check(template, rows)
     wanted = TEMPLATES[template]
     daily = daily_table(report) if {"Daily Equity", "Charts"} & set(wanted) else None
-    sheet = tear_sheet(report) if NEEDS_TEAR_SHEET & set(wanted) else None
-    daily_ws = None
+    tear = tear_sheet(report) if NEEDS_TEAR_SHEET & set(wanted) else None
+    daily_sheet = None
     for name in wanted:
         if name in NEEDS_TEAR_SHEET:
-            assert sheet is not None
-            _write_tear_sheet(wb, name, sheet)
+            assert tear is not None
+            _write_tear_sheet(wb, name, tear)
             continue
-        ws = wb.create_sheet(name)
+        sheet = SheetWriter(wb, name)
         if name == "Summary":
-            write_summary(ws, report, template, rows)
+            write_summary(sheet, report, template, rows)
         elif name == "Assumptions":
-            write_assumptions(ws, report)
+            write_assumptions(sheet, report)
         elif name == "Transaction Log":
-            write_table(ws, _transaction_frame(report, rows), COLUMN_KINDS)
+            write_table(sheet, _transaction_frame(report, rows), COLUMN_KINDS)
         elif name == "Trades":
-            write_table(ws, report.clip(report.result.trades, "timestamp"), TRADE_KINDS)
+            write_table(sheet, *labelled_trades(report.clip(report.result.trades, "timestamp")))
         elif name == "Dividends":
-            write_table(ws, dividend_table(report), DIVIDEND_KINDS)
+            write_table(sheet, dividend_table(report), DIVIDEND_KINDS)
         elif name == "Daily Equity":
             assert daily is not None
             kinds = DAILY_KINDS | {c: "money" for c in daily.columns[1:4]} | {c: "pct" for c in daily.columns[4:]}
-            write_table(ws, daily, kinds)
-            daily_ws = ws
+            write_table(sheet, daily, kinds)
+            daily_sheet = sheet
         elif name == "Settings":
-            write_settings(ws, report)
+            write_settings(sheet, report)
         elif name == "Definitions":
-            write_definitions(ws)
+            write_definitions(sheet)
         elif name == "Charts":
             assert daily is not None
-            if daily_ws is None:  # the charts need their data in the workbook
-                daily_ws = wb.create_sheet("Daily Equity")
-                write_table(daily_ws, daily, DAILY_KINDS)
-            write_charts(ws, daily_ws, daily)
+            if daily_sheet is None:  # the charts need their data in the workbook
+                daily_sheet = SheetWriter(wb, "Daily Equity")
+                write_table(daily_sheet, daily, DAILY_KINDS)
+            write_charts(sheet, daily_sheet, daily)
 
 
 def run_workbook(report: RunReport, *, template: Template = "full_audit", rows: Rows = "all") -> Workbook:
     """The workbook of one run (see the module docstring); ``rows="trades"`` lists only filled orders in the
-    Transaction Log."""
-    wb = Workbook()
-    wb.remove(wb.active)
-    add_run_sheets(wb, report, template, rows)
+    Transaction Log. Write-only (:func:`core.report.excel_style.new_workbook`): save it once."""
+    with new_workbook() as wb:
+        add_run_sheets(wb, report, template, rows)
     wb.properties.title = report.title  # a document property, never evaluated
-    wb.properties.creator = "Volatility Balancing Lab"
     return wb
 
 
@@ -306,9 +308,6 @@ def runs_workbook(reports: Sequence[RunReport], *, template: Template = "full_au
     _check(template, rows)
     from core.metric_table import metric_info
 
-    wb = Workbook()
-    summary = wb.active
-    summary.title = "Summary"
     names: list[str] = []
     for report in reports:
         base = report.sheet_name
@@ -332,14 +331,14 @@ def runs_workbook(reports: Sequence[RunReport], *, template: Template = "full_au
     kinds = {"First bar": "datetime", "Last bar": "datetime", "Run id": "count", "Dataset SHA-256": "text"}
     for key in SUMMARY_METRICS:
         kinds[metric_info(key).label] = metric_kind(key)
-    write_table(summary, frame, kinds)
-    for name, report in zip(names, reports, strict=True):
-        ws = wb.create_sheet(name)
-        if template == "trades_only":
-            write_table(ws, report.clip(report.result.trades, "timestamp"), TRADE_KINDS)
-        else:
-            write_table(ws, _transaction_frame(report, rows), COLUMN_KINDS)
-    wb.properties.creator = "Volatility Balancing Lab"
+    with new_workbook() as wb:
+        write_table(SheetWriter(wb, "Summary"), frame, kinds)
+        for name, report in zip(names, reports, strict=True):
+            sheet = SheetWriter(wb, name)
+            if template == "trades_only":
+                write_table(sheet, *labelled_trades(report.clip(report.result.trades, "timestamp")))
+            else:
+                write_table(sheet, _transaction_frame(report, rows), COLUMN_KINDS)
     return wb
 
 

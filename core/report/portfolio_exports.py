@@ -24,7 +24,6 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, PageBreak, Spacer, TableStyle
 
@@ -50,14 +49,15 @@ from core.portfolio.rules import PORTFOLIO_FIELDS
 
 # The registries' unit words and valid-value texts, as the run's Settings sheet and the Definitions page show them.
 from core.report.definitions import UNIT_WORDS, config_definitions, valid_text
-from core.report.excel_run import TRADE_KINDS, save_workbook
+from core.report.excel_run import labelled_trades, save_workbook
 from core.report.excel_style import (
-    BOLD,
+    BOLD_STYLE,
     FORMATS,
-    METRIC_FORMATS,
-    TITLE_FONT,
-    set_widths,
-    write_cell,
+    TITLE_STYLE,
+    SheetWriter,
+    metric_row_formats,
+    new_workbook,
+    number_format_for,
     write_pairs,
     write_table,
 )
@@ -92,7 +92,6 @@ TIMELINE_COLUMNS: dict[str, tuple[str, str]] = {
     "receivable": ("Dividends receivable", "money"), "exposure": ("Exposure", "pct"),
 }  # fmt: skip
 TRANSFER_KINDS: dict[str, str] = {"timestamp": "datetime", "cell": "text", "kind": "text", "amount": "money"}
-PORTFOLIO_TRADE_KINDS: dict[str, str] = {"cell": "text", **TRADE_KINDS}
 RULE_KINDS: dict[str, str] = {"fraction": "pct", "money": "money"}  # the rules' numeric units -> number formats
 CELLS_PER_TABLE = 4  # configuration columns side by side on a portrait PDF page
 
@@ -281,12 +280,13 @@ def allocation_table(report: PortfolioReport) -> pd.DataFrame:
 # --- workbook -----------------------------------------------------------------------------------------------------
 
 
-def _summary_sheet(ws: Worksheet, report: PortfolioReport) -> None:
+def _summary_sheet(sheet: SheetWriter, report: PortfolioReport) -> None:
     """Title, what ran (identity, period, cells, rules) and every metric against the two benchmarks."""
     result = report.result
     rules = result.rules
     first, last = report.period
-    write_cell(ws, 1, 1, report.title).font = TITLE_FONT
+    sheet.set_widths((30, 40, 22, 14, 90))
+    sheet.write(report.title, style=TITLE_STYLE)
     pairs: list[tuple[str, Any]] = [
         ("Portfolio id", report.portfolio_id if report.portfolio_id is not None else "not saved"),
         ("Name", report.name), ("Engine version", report.engine_version),
@@ -308,18 +308,16 @@ def _summary_sheet(ws: Worksheet, report: PortfolioReport) -> None:
     ]  # fmt: skip
     kinds = [None] * len(pairs)
     kinds[[label for label, _ in pairs].index("Portfolio capital")] = "money"
-    row = write_pairs(ws, pairs, first_row=3, kinds=kinds)
-    ws.cell(row + 1, 1, "Metrics").font = BOLD
+    row = write_pairs(sheet, pairs, first_row=3, kinds=kinds)
+    sheet.skip_to(row + 1)
+    sheet.write("Metrics", style=BOLD_STYLE)
     metrics = labelled_metrics(report)
-    top = row + 2
-    write_table(ws, metrics.drop(columns=["key", "fmt"]), first_row=top, filters=False, freeze=False)
-    for offset, fmt in enumerate(metrics["fmt"], start=1):
-        for col in range(2, 2 + len(METRIC_COLUMNS)):
-            ws.cell(top + offset, col).number_format = METRIC_FORMATS.get(fmt, FORMATS["decimal"])
-    set_widths(ws, (30, 40, 22, 14, 90))
+    shown = metrics.drop(columns=["key", "fmt"])
+    write_table(sheet, shown, first_row=row + 2, filters=False, freeze=False,
+                row_formats=metric_row_formats(metrics["fmt"], shown.columns[1 : 1 + len(METRIC_COLUMNS)]))  # fmt: skip
 
 
-def _rules_sheet(ws: Worksheet, report: PortfolioReport) -> None:
+def _rules_sheet(sheet: SheetWriter, report: PortfolioReport) -> None:
     """Every portfolio rule: label, value (a number in its unit's format), unit, the value as text, the field's
     name, default, valid values and meaning."""
     rows = rule_rows(report)
@@ -330,35 +328,30 @@ def _rules_sheet(ws: Worksheet, report: PortfolioReport) -> None:
         "Default": [r.default for r in rows], "Valid values": [r.valid for r in rows],
         "Meaning": [r.meaning for r in rows],
     })  # fmt: skip
-    write_table(ws, frame, {"Rule": "text", "Value": "number", "Meaning": "wide"})
-    for offset, r in enumerate(rows, start=1):
-        if r.kind in FORMATS and not isinstance(r.value, bool | str):
-            ws.cell(1 + offset, 2).number_format = FORMATS[r.kind]
-    set_widths(ws, (26, 12, 12, 16, 20, 10, 22, 90))
+    sheet.set_widths((26, 12, 12, 16, 20, 10, 22, 90))
+    write_table(sheet, frame, {"Rule": "text", "Value": "number", "Meaning": "wide"},
+                row_formats=[{"Value": FORMATS[r.kind]} if r.kind in FORMATS and not isinstance(r.value, bool | str)
+                             else {} for r in rows])  # fmt: skip
 
 
-def _cells_sheet(ws: Worksheet, report: PortfolioReport) -> None:
+def _cells_sheet(sheet: SheetWriter, report: PortfolioReport) -> None:
     """The cells (one row each), then every configuration field with each cell's value beside the others."""
+    cell_columns = list(report.configs)
+    sheet.set_widths((34, 22, 16, *([16] * len(cell_columns))))
     kinds = {"Cell": "text", "Weight": "pct", "Start value": "money", "Dataset id": "count", "Dataset SHA-256": "text",
              "First bar": "datetime", "Last bar": "datetime", "Bars": "count"}  # fmt: skip
-    last = write_table(ws, cells_table(report), kinds, filters=False)
-    ws.cell(last + 2, 1, "Configuration of each cell (as it ran: its initial capital is its weight of the portfolio "
-                         "capital)").font = BOLD  # fmt: skip
+    last = write_table(sheet, cells_table(report), kinds, filters=False)
+    sheet.skip_to(last + 2)
+    sheet.write("Configuration of each cell (as it ran: its initial capital is its weight of the portfolio capital)",
+                style=BOLD_STYLE)  # fmt: skip
     config = configuration_table(report)
-    top = last + 3
-    cell_columns = list(report.configs)
+    # each cell's value of a field in the field's unit format; a field left unset reads "not set"
+    formats = [{name: number_format_for(setting_kind(field.name), config.at[row, name]) for name in cell_columns}
+               for row, field in enumerate(CONFIG_FIELDS)]  # fmt: skip
+    for name in cell_columns:
+        config[name] = pd.Series(["not set" if v is None else v for v in config[name]], dtype=object)
     kinds = {"Setting": "text", "Field": "text", "Unit": "text"} | dict.fromkeys(cell_columns, "number")
-    write_table(ws, config, kinds, first_row=top, filters=False, freeze=False)
-    for offset, field in enumerate(CONFIG_FIELDS, start=1):
-        fmt = FORMATS.get(setting_kind(field.name))
-        for col, name in enumerate(cell_columns, start=4):
-            value = getattr(report.configs[name], field.name)
-            cell = ws.cell(top + offset, col)
-            if value is None:
-                write_cell(ws, top + offset, col, "not set")
-            elif fmt and fmt != "General" and isinstance(value, int | float) and not isinstance(value, bool):
-                cell.number_format = fmt
-    set_widths(ws, (34, 22, 16, *([16] * len(cell_columns))))
+    write_table(sheet, config, kinds, first_row=last + 3, filters=False, freeze=False, row_formats=formats)
 
 
 def _correlation_frame(report: PortfolioReport) -> pd.DataFrame:
@@ -371,26 +364,24 @@ def _correlation_frame(report: PortfolioReport) -> pd.DataFrame:
 def portfolio_workbook(report: PortfolioReport) -> Workbook:
     """The portfolio's workbook (sheets :data:`SHEETS`, see the module docstring)."""
     result = report.result
-    wb = Workbook()
-    wb.remove(wb.active)
-    _summary_sheet(wb.create_sheet("Summary"), report)
-    _rules_sheet(wb.create_sheet("Rules"), report)
-    _cells_sheet(wb.create_sheet("Cells"), report)
-    contributions, kinds = _renamed(result.contributions, CONTRIBUTION_COLUMNS)
-    write_table(wb.create_sheet("Contributions"), contributions, kinds)
-    write_table(wb.create_sheet("Trades"), result.trades, PORTFOLIO_TRADE_KINDS)
-    write_table(wb.create_sheet("Transfers"), result.transfers, TRANSFER_KINDS)
-    equity = equity_table(report)
-    money = dict.fromkeys(equity.columns[1:], "money") | {"Timestamp": "datetime", "Exposure": "pct"}
-    write_table(wb.create_sheet("Equity & benchmarks"), equity, money)
-    allocation = allocation_table(report)
-    write_table(wb.create_sheet("Allocation"), allocation,
-                dict.fromkeys(allocation.columns[1:], "pct") | {"Timestamp": "datetime"})  # fmt: skip
-    correlation = _correlation_frame(report)
-    write_table(wb.create_sheet("Correlation"), correlation,
-                dict.fromkeys(correlation.columns[1:], "ratio") | {"Cell": "text"}, filters=False)  # fmt: skip
+    with new_workbook() as wb:
+        _summary_sheet(SheetWriter(wb, "Summary"), report)
+        _rules_sheet(SheetWriter(wb, "Rules"), report)
+        _cells_sheet(SheetWriter(wb, "Cells"), report)
+        contributions, kinds = _renamed(result.contributions, CONTRIBUTION_COLUMNS)
+        write_table(SheetWriter(wb, "Contributions"), contributions, kinds)
+        write_table(SheetWriter(wb, "Trades"), *labelled_trades(result.trades))
+        write_table(SheetWriter(wb, "Transfers"), result.transfers, TRANSFER_KINDS)
+        equity = equity_table(report)
+        money = dict.fromkeys(equity.columns[1:], "money") | {"Timestamp": "datetime", "Exposure": "pct"}
+        write_table(SheetWriter(wb, "Equity & benchmarks"), equity, money)
+        allocation = allocation_table(report)
+        write_table(SheetWriter(wb, "Allocation"), allocation,
+                    dict.fromkeys(allocation.columns[1:], "pct") | {"Timestamp": "datetime"})  # fmt: skip
+        correlation = _correlation_frame(report)
+        write_table(SheetWriter(wb, "Correlation"), correlation,
+                    dict.fromkeys(correlation.columns[1:], "ratio") | {"Cell": "text"}, filters=False)  # fmt: skip
     wb.properties.title = report.title  # a document property, never evaluated
-    wb.properties.creator = "Volatility Balancing Lab"
     return wb
 
 

@@ -79,7 +79,12 @@ def test_run_workbook_values_equal_the_run(run_book) -> None:
     assert statuses.count("FILLED") == len(report.result.trades)
     trades = wb["Trades"]
     assert trades.max_row - 1 == len(report.result.trades)
-    assert same(_column(trades, "qty"), report.result.trades["qty"].tolist())
+    assert same(_column(trades, "Shares"), report.result.trades["qty"].tolist())  # headed by the registry's labels
+    assert same(_column(trades, "Stock share after"), report.result.trades["stock_share_after"].tolist())
+    header = [c.value for c in next(trades.iter_rows(max_row=1))]
+    assert header[:4] == ["Time", "Kind", "Side", "Shares"]
+    share_col = header.index("Stock share after") + 1
+    assert trades.cell(2, share_col).number_format == "0.00%"
     assert wb["Dividends"].max_row - 1 == len(report.result.dividends) == 2
     # Summary metrics: label in A, strategy / buy & hold / static mix in B..D, raw values
     summary = wb["Summary"]
@@ -165,7 +170,9 @@ def test_excel_chart_series_have_the_apps_colours(tmp_path) -> None:
 
     prices = pd.DataFrame({"close": [100.0, 97.0, 101.0, 99.0, 103.0]}, index=pd.bdate_range("2024-01-02", periods=5))
     report = RunReport(simulate(prices, StrategyConfig()), DatasetMeta(name="t", symbol="T", sha256="0" * 64))
-    charts = run_workbook(report)["Charts"]._charts
+    wb = run_workbook(report)
+    save_workbook(wb)  # a write-only workbook streams its sheets to temporary files until it is saved
+    charts = wb["Charts"]._charts
     equity, drawdown, share = charts
     def rgb(series):
         return series.graphicalProperties.line.solidFill.srgbClr
