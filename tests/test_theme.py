@@ -137,6 +137,7 @@ def _inputs() -> dict[str, Callable[[], go.Figure]]:
             "regime": ["bull", "bear"], "strategy_return": [0.1, -0.05], "buy_hold_return": [0.2, -0.1]})),
         "core.figures_analysis.normalised_equity_figure": lambda: a.normalised_equity_figure(
             {"Run 1": walk, "Run 2": other, "Run 3": walk * 2}),
+        "core.figures.run_figure": lambda: f.run_figure(result, "equity"),
         **{f"core.figures.run_figures[{k}]": (lambda k=k: f.run_figures(result)[k]) for k in f.RUN_CHARTS},
     }
 
