@@ -11,6 +11,14 @@ path for one configuration, optionally recording every bar, and computes the met
 streaming pass (no equity curve is kept); ``run_many`` runs ``run_one`` over a matrix of configurations in
 parallel (``prange``).
 
+Unrecorded runs with fixed triggers pass the bars inside a date and session at which the state cannot change in one
+tight loop (``_skip_quiet_bars`` over the stretches of ``quiet_bar_ends``, docs/strategy.md §10.13): such a bar
+adds only its value, its time in band and, for an order refused, a skip count. Where the close alone settles the
+bar — inside the band between the trigger levels (``band_prices``), or a rebalance or trimmed trigger order certain
+to be refused as below the minimum (``below_minimum_bound``, with its rounding proof) — no share or order is
+computed; every other bar goes through the rule functions. The results are those of the per-bar path bit for bit
+(``tests/test_kernel_fast_path.py``).
+
 Configurations enter as rows of a float64 parameter matrix (``params_row`` builds one); codes for sizings, actions,
 kinds, reasons, flags and statuses are the integer constants below. Volatility-scaled triggers (§5.4a) read a
 per-bar volatility series, computed once per distinct window by ``volatility_series`` and passed in (``sigma``).
@@ -530,16 +538,23 @@ def quantity_to_bound(g, side, price, px, shares, value, p):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def trim_to_guardrail(q, side, price, px, shares, value, p):
-    """Guardrail trim of a trigger order (docs/strategy.md §5.7). Returns ``(q, reason, flags, bound)``."""
-    bound = NAN
+def guardrail_crossed(q, side, price, px, shares, value, p):
+    """The test of step 7: the guardrail the post-trade share of a trigger order ``q`` would cross (strictly), NaN if
+    none (docs/strategy.md §5.7)."""
     fee = fee_for(abs(q) * px, p)
     post_value = value + q * price - q * px - fee
     post = (shares + q) * price / post_value if post_value > 0.0 else math.inf
     if side > 0 and post > p[P_GMAX]:
-        bound = p[P_GMAX]
-    elif side < 0 and post < p[P_GMIN]:
-        bound = p[P_GMIN]
+        return p[P_GMAX]
+    if side < 0 and post < p[P_GMIN]:
+        return p[P_GMIN]
+    return NAN
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def trim_to_guardrail(q, side, price, px, shares, value, p):
+    """Guardrail trim of a trigger order (docs/strategy.md §5.7). Returns ``(q, reason, flags, bound)``."""
+    bound = guardrail_crossed(q, side, price, px, shares, value, p)
     if math.isnan(bound):
         return q, REASON_NONE, 0, bound
     qt = quantity_to_bound(bound, side, price, px, shares, value, p)
@@ -1052,6 +1067,14 @@ def _track_drawdown(value, d, dd):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def _close_day(returns, n_ret, own_value, prev_daily, value, d, dd):
+    """§7 at the last bar of date ``d``: the day's return (``own_value`` is ``value`` less what was moved in that day),
+    then ``value`` as the new daily value and in the drawdown. Returns ``(n_ret, prev_daily, dd)``."""
+    returns[n_ret] = own_value / prev_daily - 1.0
+    return n_ret + 1, value, _track_drawdown(value, d, dd)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def _longest_drawdown_days(dd, last_day):
     """§7 ``max_drawdown_days``: a drawdown not recovered by the end lasts to the last date."""
     if dd.in_drawdown:
@@ -1079,23 +1102,325 @@ def _apply_transfer(transfer, shares, cash, stats):
 
 
 @njit(cache=True, error_model="numpy")
-def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, sigma, n_days, rec, div_rec):
+def quiet_bar_ends(day, in_session):
+    """Where the run of *quiet candidates* that starts at each bar ends: the stretches ``run_cell`` may skip.
+
+    A bar is a candidate when it is neither the first nor the last bar of its date: no order count restarts there
+    (docs/strategy.md §5.3), no dividend is booked or paid (§5.1: a date's first bar does both) and no daily value
+    is taken (§7). A run is a stretch of candidates with the same session flag (§5.2). ``ends[j]`` is the bar after
+    bar ``j``'s run (exclusive), or ``j`` itself when bar ``j`` is no candidate. It depends on the data alone, so a
+    sweep computes it once (``run_many``).
+    """
+    n = day.shape[0]
+    ends = np.arange(n)
+    for j in range(n - 2, 0, -1):
+        if day[j] == day[j - 1] and day[j + 1] == day[j]:
+            ends[j] = ends[j + 1] if in_session[j + 1] == in_session[j] else j + 1
+    return ends
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _share_price(share, k, shares):
+    """The price at which the exact share ``S·P/(S·P + K)`` equals ``share`` (in (0, 1))."""
+    return share * k / (shares * (1.0 - share))
+
+
+@njit(cache=True, error_model="numpy")
+def band_prices(shares, cash, receivable, p):
+    """Where the state ``S, C, R`` is certain to be inside the band or outside it, for ``valuation``'s share and the
+    band's edges as ``in_band`` computes them (``L = guardrail_min − 1e-9``, ``U = guardrail_max + 1e-9``):
+    ``(inside_above, inside_below, over_above, under_below)``. A close strictly between the first two is in the
+    band (``in_band``; ``band_side`` finds no side), one above ``over_above`` is over it (``band_side`` sells), one
+    below ``under_below`` under it (``band_side`` buys). Nothing is certain (``(inf, -inf, inf, -inf)``) unless
+    ``S > 0``, ``C, R ≥ 0`` and all are finite.
+
+    The exact share ``r = S·P/(S·P + K)`` (``K = C + R``) grows with ``P``, and the computed one is within 5u
+    relative of it (u = 2⁻⁵³; every term is non-negative), so a margin of 1e-13 relative on ``r`` past an edge is
+    enough; the prices are moved inward by 1e-12 relative against their own rounding. A share is never above 1 nor
+    below 0, so an edge beyond those does not bound the price.
+    """
+    if not (shares > 0.0 and cash >= 0.0 and receivable >= 0.0 and math.isfinite(shares)
+            and math.isfinite(cash + receivable)):
+        return math.inf, -math.inf, math.inf, -math.inf
+    k = cash + receivable
+    upper = p[P_GMAX] + BAND_TOLERANCE
+    lower = p[P_GMIN] - BAND_TOLERANCE
+    inside_above, inside_below, over_above, under_below = 0.0, math.inf, math.inf, -math.inf
+    if upper * (1.0 + 1e-13) < 1.0:
+        inside_below = _share_price(upper * (1.0 - 1e-13), k, shares) * (1.0 - 1e-12)
+        over_above = _share_price(upper * (1.0 + 1e-13), k, shares) * (1.0 + 1e-12)
+    elif upper < 1.0:
+        inside_below = _share_price(upper * (1.0 - 1e-13), k, shares) * (1.0 - 1e-12)
+    if lower > 0.0:
+        if lower * (1.0 + 1e-13) >= 1.0:
+            return math.inf, -math.inf, math.inf, -math.inf
+        inside_above = _share_price(lower * (1.0 + 1e-13), k, shares) * (1.0 + 1e-12)
+        under_below = _share_price(lower * (1.0 - 1e-13), k, shares) * (1.0 - 1e-12)
+    return inside_above, inside_below, over_above, under_below
+
+
+@njit(cache=True, error_model="numpy")
+def below_minimum_bound(g, side, shares, cash, receivable, p):
+    """Where an order aimed at the guardrail ``g`` (``quantity_to_bound``, side ``side``) is certain to be refused as
+    below the minimum (docs/strategy.md §5.7–§5.9), for the state ``S, C, R``: ``(price, notional)``.
+
+    Claim: at a close ``P`` with ``valuation``'s share beyond ``g`` by more than 1e-9 on the side the order moves it
+    from (above ``g`` for a sell, below for a buy) and ``P`` below ``price`` (sell) or above it (buy), the bound
+    quantity keeps the order's side, no hard limit of §5.8 changes it, and its computed notional ``|q|·Px`` is below
+    ``notional`` (≤ ``min_notional``). The rebalance order of §5.6 is that quantity, and so is a trigger order that
+    §5.7 trims to ``g`` when its own notional is above ``notional``: both end as REASON_BELOW_MIN. With no such price
+    the result is ``(-inf, 0)`` for a sell and ``(inf, 0)`` for a buy: always so unless the path reduces to the bound
+    quantity and the minimum, i.e. no minimum commission, no ``max_trade_share``, fractional shares, commission and
+    slippage at most 50 %, a minimum order above 0, ``S > 0``, ``C, R ≥ 0`` and ``g`` in [1e-6, 1 − 1e-6].
+
+    Proof sketch (u = 2⁻⁵³, ``K = C + R``, ``a = 1 ∓ s`` the execution-price factor, ``D = 1 − g + g·a·(1 ∓ c)``): a
+    margin of 1e-9 on the share is far beyond the few u of rounding in ``valuation``, so ``g·V − S·P`` has the sign of
+    the exact one and the quantity the order's side. That numerator is within 7u·V of its exact value, the
+    denominator (a sum of non-negative terms) within 15u/D relative, so the computed notional is at most
+    ``(|(1−g)·S·P − g·K| + 1e-14·V)·a/D·(1 + 1e-11)``: linear in ``P`` and below ``notional`` on the returned side of
+    ``price``. A sell stays under ``S`` (its quantity is at most ``(1−g)·S/D`` plus rounding) and its commission
+    under its proceeds (``c ≤ 1``, ``C ≥ 0``); a buy's ``notional`` is at most ``C/(1+c)`` so the cash cap does not
+    act. Both results are moved inward by 1e-12 relative against their own rounding.
+    """
+    c = p[P_COMMISSION]
+    s = p[P_SLIPPAGE_BPS] * 1e-4
+    mn = p[P_MIN_NOTIONAL]
+    if not (p[P_COMMISSION_MIN] == 0.0 and math.isnan(p[P_MAX_TRADE]) and p[P_FRACTIONAL] != 0.0 and 0.0 <= c <= 0.5
+            and 0.0 <= s <= 0.5 and mn > 0.0 and shares > 0.0 and cash >= 0.0 and receivable >= 0.0
+            and math.isfinite(shares) and math.isfinite(cash + receivable) and 1e-6 <= g <= 1.0 - 1e-6):
+        return (-math.inf if side < 0 else math.inf), 0.0
+    k = cash + receivable
+    if side < 0:  # sell down to g: the notional grows with P
+        a = 1.0 - s
+        d = (1.0 - g) + g * a * (1.0 - c)
+        n1 = mn * d / (a * (1.0 + 1e-11)) + g * k
+        n2 = 1e-14 * k
+        return (n1 - n2 - 1e-12 * (n1 + n2)) / (shares * (1.0 - g + 1e-14)) * (1.0 - 1e-12), mn
+    a = 1.0 + s  # buy up to g: the notional shrinks as P grows
+    d = (1.0 - g) + g * a * (1.0 + c)
+    t = min(mn, cash / ((1.0 + c) * (1.0 + 1e-11)))
+    n1 = g * k * (1.0 + 1e-14)
+    n2 = t * d / (a * (1.0 + 1e-11))
+    return (n1 - n2 + 1e-12 * (n1 + n2)) / (shares * (1.0 - g - 1e-14)) * (1.0 + 1e-12), t
+
+
+class SkipBounds(NamedTuple):
+    """What ``run_cell``'s shortcut knows of the state ``shares, cash, receivable`` without sizing an order: the
+    ``band_prices`` and ``below_minimum_bound`` of the four orders aimed at a guardrail (the rebalance sell to
+    ``guardrail_max`` and buy to ``guardrail_min`` of §5.6, the trigger buy trimmed to ``guardrail_max`` and sell
+    trimmed to ``guardrail_min`` of §5.7; ``*_notional`` are the certified notional bounds). Kept from stretch to
+    stretch: the state changes only at trades and dividends."""
+
+    shares: float
+    cash: float
+    receivable: float
+    inside_above: float
+    inside_below: float
+    over_above: float
+    under_below: float
+    rebalance_sell_below: float
+    rebalance_buy_above: float
+    trimmed_buy_above: float
+    trimmed_buy_notional: float
+    trimmed_sell_below: float
+    trimmed_sell_notional: float
+
+
+NO_SKIP_BOUNDS = (NAN, NAN, NAN, math.inf, -math.inf, math.inf, -math.inf, -math.inf, math.inf, math.inf, 0.0,
+                  -math.inf, 0.0)  # of no state: nothing certain
+
+
+@njit(cache=True, error_model="numpy")
+def _skip_bounds(shares, cash, receivable, p):
+    """The :class:`SkipBounds` of the state ``S, C, R``."""
+    gmin, gmax = p[P_GMIN], p[P_GMAX]
+    inside_above, inside_below, over_above, under_below = band_prices(shares, cash, receivable, p)
+    rs, _ = below_minimum_bound(gmax, SIDE_SELL, shares, cash, receivable, p)
+    rb, _ = below_minimum_bound(gmin, SIDE_BUY, shares, cash, receivable, p)
+    tb, tb_t = below_minimum_bound(gmax, SIDE_BUY, shares, cash, receivable, p)
+    ts, ts_t = below_minimum_bound(gmin, SIDE_SELL, shares, cash, receivable, p)
+    return SkipBounds(shares, cash, receivable, inside_above, inside_below, over_above, under_below, rs, rb, tb, tb_t,
+                      ts, ts_t)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _above(level, bound):
+    """The higher of a trigger level and a price bound, as a lower limit: a NaN level never fires, so the bound."""
+    return level if level > bound else bound
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _below(level, bound):
+    """The lower of a trigger level and a price bound, as an upper limit: a NaN level never fires, so the bound."""
+    return level if level < bound else bound
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _stretch_ends(day, in_session, quiet_ends, skips):
+    """``run_cell``'s stretches: ``quiet_ends`` (``quiet_bar_ends``, computed here when not given) when it ``skips``,
+    else every bar its own (``ends[i] = i``)."""
+    if not skips:
+        return np.arange(day.shape[0])
+    if quiet_ends is None:
+        return quiet_bar_ends(day, in_session)
+    return quiet_ends
+
+
+@njit(cache=True, error_model="numpy")
+def _decided_reason(price, shares, cash, receivable, anchor, up, down, p):
+    """``decide_order``'s ``(reason, flags)``: for the shortcut's rare bars, compiled once rather than inlined."""
+    dec = decide_order(price, shares, cash, receivable, anchor, up, down, p)
+    return dec.reason, dec.flags
+
+
+@njit(cache=True, error_model="numpy")
+def _rebalance_reason(side, price, shares, cash, value, p):
+    """``decide_order``'s rebalance branch (§5.6, then §5.8–§5.9) for a bar whose triggers did not fire, as
+    ``(reason, flags)``."""
+    bound, px, raw, q, reason = rebalance_order(side, price, shares, value, p)
+    dec = _limit_and_price_order(KIND_REBALANCE, SIDE_NONE, side, raw, q, px, reason, 0, bound, price, shares, cash,
+                                 value, p)
+    return dec.reason, dec.flags
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _trimmed_below_minimum(side, price, pct, shares, cash, value, anchor, bounds, p):
+    """Whether the trigger order of ``side`` is certain to be trimmed (§5.7) and then refused as below the minimum
+    (§5.9), without computing the trimmed quantity. The order is sized (§5.5, side rule) and tested against the
+    guardrails by the rule functions; it is certain when the guardrail crossed is the one ``bounds`` holds a
+    ``below_minimum_bound`` for (``guardrail_max`` for a buy, ``guardrail_min`` for a sell), the share is beyond it
+    by 1e-9 on the order's side, the close is past the bound, and the order's own notional is at least the certified
+    notional (1e-12 relative above it), so that the trimmed quantity is the smaller and the trim applies."""
+    px = execution_price(price, side, p)
+    q, reason = side_rule(raw_order_size(side, price, anchor, shares, cash, value, p), side, shares, cash)
+    if reason != REASON_NONE:
+        return False
+    bound = guardrail_crossed(q, side, price, px, shares, value, p)
+    if side > 0:
+        return (bound == p[P_GMAX] and pct < p[P_GMAX] - BAND_TOLERANCE and price > bounds.trimmed_buy_above
+                and abs(q) * px >= bounds.trimmed_buy_notional * (1.0 + 1e-12))
+    return (bound == p[P_GMIN] and pct > p[P_GMIN] + BAND_TOLERANCE and price < bounds.trimmed_sell_below
+            and abs(q) * px >= bounds.trimmed_sell_notional * (1.0 + 1e-12))
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _certain_prices(bounds, sell_level, buy_level, evaluated, auto):
+    """The closes at which a bar of a stretch is decided by its price alone (``bounds`` of the state, the trigger
+    levels, whether the stretch is evaluated and rebalances): ``(hold_above, hold_below, sells_above, sells_below,
+    buys_above, buys_below)``. Strictly between the first two a bar holds inside the band; between the next two (the
+    last two) it is over (under) the band with no trigger, and its rebalance is refused as below the minimum."""
+    hold_above, hold_below = bounds.inside_above, bounds.inside_below
+    sells_above, sells_below, buys_above, buys_below = math.inf, -math.inf, math.inf, -math.inf
+    if evaluated:  # strictly between the trigger levels too
+        hold_above, hold_below = _above(buy_level, hold_above), _below(sell_level, hold_below)
+        if auto:
+            sells_above = _above(buy_level, bounds.over_above)
+            sells_below = _below(sell_level, bounds.rebalance_sell_below)
+            buys_above = _above(buy_level, bounds.rebalance_buy_above)
+            buys_below = _below(sell_level, bounds.under_below)
+    return hold_above, hold_below, sells_above, sells_below, buys_above, buys_below
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _skip_quiet_bars(j, stop, close, in_session, orders_today, shares, cash, receivable, anchor, sell_level,
+                     buy_level, up, down, p, sum_value, n_in_band, stats, bounds):
+    """The shortcut of docs/strategy.md §10.13 over a whole stretch: from bar ``j`` to at most ``stop`` (exclusive,
+    ``quiet_bar_ends``), pass every bar that leaves the state as it is, adding only what such a bar adds to the
+    metrics: its value to the mean value (turnover, §7), its stock share to ``time_in_band_share``, and a refused
+    order to the skip counts.
+
+    Inside a run the state ``S, C, R, A``, the order count ``orders_today`` and the session flag ``in_session``, so
+    the bar status, are those of the bar before. A bar is a hold when that status is not STATUS_EVALUATED, or when
+    neither trigger level is reached (§5.4) and, with auto-rebalance, the share is inside the band (§5.6). Where
+    ``bounds`` (the state's :class:`SkipBounds`) make the outcome certain, the close alone decides it: a hold in the
+    band, or a rebalance refused as below the minimum. Other bars are decided by the rule functions (with the
+    certain refusal of ``_trimmed_below_minimum``), and an order that would execute ends the stretch. Every test is
+    the per-bar path's own or proven equal to it, so the result is bit for bit that of the per-bar path. Returns
+    ``(j, sum_value, n_in_band, stats, bounds)``, ``j`` being the first bar not passed (or ``stop``).
+    """
+    evaluated = bar_status(in_session, orders_today, p[P_AFTER_HOURS] != 0.0, p[P_MAX_ORDERS]) == STATUS_EVALUATED
+    auto = p[P_AUTO] != 0.0
+    gmin = p[P_GMIN]
+    gmax = p[P_GMAX]
+    n_skipped_min, n_trimmed, n_blocked = stats.n_skipped_min, stats.n_trimmed, stats.n_blocked
+    if not (bounds.shares == shares and bounds.cash == cash and bounds.receivable == receivable):
+        bounds = _skip_bounds(shares, cash, receivable, p)
+    hold_above, hold_below, sells_above, sells_below, buys_above, buys_below = _certain_prices(
+        bounds, sell_level, buy_level, evaluated, auto)
+    while j < stop:
+        price = close[j]
+        if price > hold_above and price < hold_below:
+            sum_value += account_value(shares, cash, receivable, price)
+            n_in_band += 1
+            j += 1
+            continue
+        if (price > sells_above and price < sells_below) or (price > buys_above and price < buys_below):
+            sum_value += account_value(shares, cash, receivable, price)
+            n_skipped_min += 1
+            j += 1
+            continue
+        value, pct = valuation(shares, cash, receivable, price)
+        reason = REASON_NONE
+        flags = 0
+        ordered = False
+        if evaluated:
+            if price >= sell_level or price <= buy_level:
+                ordered = True
+                side = SIDE_SELL if price >= sell_level else SIDE_BUY
+                if _trimmed_below_minimum(side, price, pct, shares, cash, value, anchor, bounds, p):
+                    reason, flags = REASON_BELOW_MIN, FLAG_TRIMMED
+                else:
+                    reason, flags = _decided_reason(price, shares, cash, receivable, anchor, up, down, p)
+            elif auto and value > 0.0:
+                side = band_side(pct, p)  # decide_order's rebalance branch (its trigger test is the one above)
+                if side != SIDE_NONE:
+                    ordered = True
+                    if price < bounds.rebalance_sell_below if side < 0 else price > bounds.rebalance_buy_above:
+                        reason = REASON_BELOW_MIN
+                    else:
+                        reason, flags = _rebalance_reason(side, price, shares, cash, value, p)
+        if ordered:
+            if reason == REASON_NONE:
+                break  # it trades: the per-bar path takes it
+            if flags & FLAG_TRIMMED:
+                n_trimmed += 1
+            if reason == REASON_BELOW_MIN:
+                n_skipped_min += 1
+            else:
+                n_blocked += 1
+        sum_value += value
+        if in_band(pct, gmin, gmax):
+            n_in_band += 1
+        j += 1
+    stats = TradeStats(
+        stats.n_buys, stats.n_sells, stats.n_rebalances, n_skipped_min, n_trimmed, n_blocked, stats.n_wins,
+        stats.n_losses, stats.traded_notional, stats.total_commission, stats.cost_basis, stats.gains, stats.losses,
+    )
+    return j, sum_value, n_in_band, stats, bounds
+
+
+@njit(cache=True, error_model="numpy")
+def run_one(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, sigma, n_days, rec, div_rec,
+            quiet_ends=None):
     """Simulate one configuration over the whole path and return its metric vector (``METRIC_NAMES`` order).
 
     ``sigma`` is ``volatility_series(close, vol_window_bars, periods_per_year)`` in vol_scaled mode (one value per
     bar) and is not read in fixed mode (pass an empty array). ``rec`` (bars × N_RECORD) and ``div_rec``
     (dividends × N_DIV_RECORD) are filled when they have rows; pass empty arrays to skip recording (the fast path).
+    ``quiet_ends`` is ``quiet_bar_ends(day, in_session)`` when the caller has it (computed here otherwise).
     """
     return run_cell(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, sigma, n_days, rec, div_rec,
-                    NO_TRANSFERS)
+                    NO_TRANSFERS, quiet_ends)
 
 
 @njit(cache=True, error_model="numpy")
-def run_cell(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, sigma, n_days, rec, div_rec, transfers):
+def run_cell(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, sigma, n_days, rec, div_rec, transfers,
+             quiet_ends=None):
     """``run_one`` for a cell of a portfolio (docs/strategy.md §12): ``transfers`` (bars × N_TRANSFER, or no rows)
     holds the cash and shares the portfolio moves into the cell at each bar, applied after the dividends and
     before the evaluation. The daily returns are time-weighted: a day's return leaves out the value transferred
     (``T_VALUE``), so the cell's metrics measure its own trading, not the money moved in or out.
+    Unrecorded runs with fixed triggers and no transfers pass the quiet stretches of ``quiet_ends`` in one go.
     """
     n = close.shape[0]
     has_transfers = transfers.shape[0] > 0
@@ -1111,6 +1436,8 @@ def run_cell(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, sig
     vol_scaled = p[P_THRESHOLD_MODE] == THRESHOLD_VOL_SCALED
     if vol_scaled and sigma.shape[0] != n:
         raise ValueError("vol_scaled thresholds need one window volatility per bar")
+    ends = _stretch_ends(day, in_session, quiet_ends, not (record or has_transfers or vol_scaled))
+    bounds = SkipBounds(*NO_SKIP_BOUNDS)
 
     # First bar: initial order, anchor at the close, no evaluation (§5.0).
     price = close[0]
@@ -1123,9 +1450,7 @@ def run_cell(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, sig
     stats = TradeStats(0, 0, 0, 0, 0, 0, 0, 0, 0.0, first.fee, shares * price + first.fee, 0.0, 0.0)
     divs = DividendTotals(0.0, 0.0, 0.0, 0.0)
     nd = _drop_dividends_before_start(div_ex_day, day[0], div_rec, record_divs)
-    pending_net = np.zeros(m)
-    pending_pay = np.zeros(m, dtype=np.int64)
-    pending_open = np.zeros(m, dtype=np.bool_)
+    pending_net, pending_pay, pending_open = np.zeros(m), np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.bool_)
     n_pending = 0
     next_pay_day = NO_PAY_DAY
     sum_value = 0.0
@@ -1139,7 +1464,12 @@ def run_cell(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, sig
 
     cur_day = day[0]
     orders_today = 0
-    for i in range(n):
+    i = 0
+    while i < n:
+        if ends[i] > i:  # §10.13 over a stretch: the bars that leave the state as it is, in one go
+            i, sum_value, n_in_band, stats, bounds = _skip_quiet_bars(
+                i, ends[i], close, in_session[i], orders_today, shares, cash, receivable, anchor, sell_level,
+                buy_level, up, down, p, sum_value, n_in_band, stats, bounds)
         price = close[i]
         d = day[i]
         bar_gross = bar_net = bar_wh = bar_cash = 0.0
@@ -1204,13 +1534,10 @@ def run_cell(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, sig
         if record:
             _record_bar(rec, i, dec, action, status, notional, shares, cash, receivable, value, pct, pre_share,
                         anchor_eval, anchor, orders_today, bar_gross, bar_net, bar_wh, bar_cash, up, down, bar_sigma)
-        # Close of a calendar date: extend the daily series and the drawdown bookkeeping.
-        if i == n - 1 or day[i + 1] != d:
-            returns[n_ret] = (value - day_transfer) / prev_daily - 1.0
+        if i == n - 1 or day[i + 1] != d:  # close of a calendar date: the daily series and its drawdown (§7)
+            n_ret, prev_daily, dd = _close_day(returns, n_ret, value - day_transfer, prev_daily, value, d, dd)
             day_transfer = 0.0
-            n_ret += 1
-            prev_daily = value
-            dd = _track_drawdown(value, d, dd)
+        i += 1
     final_value = account_value(shares, cash, receivable, close[n - 1])
     max_dd_days = _longest_drawdown_days(dd, day[n - 1])
     return _metric_vector(
@@ -1230,9 +1557,11 @@ def run_many(close, day, in_session, div_ex_day, div_amount, div_pay_day, params
     no_rec = np.empty((0, N_RECORD))
     no_div = np.empty((0, N_DIV_RECORD))
     no_sigma = np.empty(0)
+    ends = quiet_bar_ends(day, in_session)  # the data's quiet stretches, once for every configuration
     for j in prange(k):
         bar_sigma = sigma[sigma_row[j]] if sigma_row[j] >= 0 else no_sigma
         out[j, :] = run_one(
-            close, day, in_session, div_ex_day, div_amount, div_pay_day, params[j], bar_sigma, n_days, no_rec, no_div
+            close, day, in_session, div_ex_day, div_amount, div_pay_day, params[j], bar_sigma, n_days, no_rec, no_div,
+            ends,
         )
     return out
