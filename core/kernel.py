@@ -292,10 +292,10 @@ def valuation(shares, cash, receivable, price):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def in_band(pct, gmin, gmax):
+def in_band(share, gmin, gmax):
     """Whether ``stock_share`` is inside ``[gmin, gmax]`` ±1e-9 (docs/strategy.md §7 ``time_in_band_share``; NaN is
     outside)."""
-    return pct >= gmin - BAND_TOLERANCE and pct <= gmax + BAND_TOLERANCE
+    return share >= gmin - BAND_TOLERANCE and share <= gmax + BAND_TOLERANCE
 
 
 # --- §5.1 dividends -----------------------------------------------------------------------------------------------
@@ -513,11 +513,11 @@ def side_rule(q, side, shares, cash):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def band_side(pct, p):
+def band_side(share, p):
     """Step 6: the side of the order that brings ``stock_share`` back inside the guardrails (none when inside)."""
-    if pct > p[P_GMAX] + BAND_TOLERANCE:
+    if share > p[P_GMAX] + BAND_TOLERANCE:
         return SIDE_SELL
-    if pct < p[P_GMIN] - BAND_TOLERANCE:
+    if share < p[P_GMIN] - BAND_TOLERANCE:
         return SIDE_BUY
     return SIDE_NONE
 
@@ -701,9 +701,9 @@ def execute_order(q, px, fee, shares, cash):
 
 
 @njit(cache=True, error_model="numpy")
-def initial_order(capital, pct, price, p):
-    """First-bar purchase: ``(shares, cash, fee)`` spending ``pct·capital`` with the commission included."""
-    budget = pct * capital
+def initial_order(capital, share, price, p):
+    """First-bar purchase: ``(shares, cash, fee)`` spending ``share·capital`` with the commission included."""
+    budget = share * capital
     if budget <= 0.0:
         return 0.0, capital, 0.0
     c = p[P_COMMISSION]
@@ -1016,14 +1016,14 @@ def _settle_decision(dec, shares, cash, stats):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _record_bar(rec, i, dec, action, status, notional, shares, cash, receivable, value, pct, pre_share, anchor_eval,
+def _record_bar(rec, i, dec, action, status, notional, shares, cash, receivable, value, share, pre_share, anchor_eval,
                 anchor, orders_today, bar_gross, bar_net, bar_wh, bar_cash, up, down, sigma):
     """§5.11: one bar's row of the record, after its trade."""
     rec[i, R_SHARES] = shares
     rec[i, R_CASH] = cash
     rec[i, R_RECEIVABLE] = receivable
     rec[i, R_VALUE] = value
-    rec[i, R_STOCK_SHARE] = pct
+    rec[i, R_STOCK_SHARE] = share
     rec[i, R_ANCHOR_EVAL] = anchor_eval
     rec[i, R_ANCHOR_AFTER] = anchor
     rec[i, R_ACTION] = action
@@ -1284,7 +1284,7 @@ def _rebalance_reason(side, price, shares, cash, value, p):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _trimmed_below_minimum(side, price, pct, shares, cash, value, anchor, bounds, p):
+def _trimmed_below_minimum(side, price, share, shares, cash, value, anchor, bounds, p):
     """Whether the trigger order of ``side`` is certain to be trimmed (§5.7) and then refused as below the minimum
     (§5.9), without computing the trimmed quantity. The order is sized (§5.5, side rule) and tested against the
     guardrails by the rule functions; it is certain when the guardrail crossed is the one ``bounds`` holds a
@@ -1297,9 +1297,9 @@ def _trimmed_below_minimum(side, price, pct, shares, cash, value, anchor, bounds
         return False
     bound = guardrail_crossed(q, side, price, px, shares, value, p)
     if side > 0:
-        return (bound == p[P_GMAX] and pct < p[P_GMAX] - BAND_TOLERANCE and price > bounds.trimmed_buy_above
+        return (bound == p[P_GMAX] and share < p[P_GMAX] - BAND_TOLERANCE and price > bounds.trimmed_buy_above
                 and abs(q) * px >= bounds.trimmed_buy_notional * (1.0 + 1e-12))
-    return (bound == p[P_GMIN] and pct > p[P_GMIN] + BAND_TOLERANCE and price < bounds.trimmed_sell_below
+    return (bound == p[P_GMIN] and share > p[P_GMIN] + BAND_TOLERANCE and price < bounds.trimmed_sell_below
             and abs(q) * px >= bounds.trimmed_sell_notional * (1.0 + 1e-12))
 
 
@@ -1359,7 +1359,7 @@ def _skip_quiet_bars(j, stop, close, in_session, orders_today, shares, cash, rec
             n_skipped_min += 1
             j += 1
             continue
-        value, pct = valuation(shares, cash, receivable, price)
+        value, share = valuation(shares, cash, receivable, price)
         reason = REASON_NONE
         flags = 0
         ordered = False
@@ -1367,12 +1367,12 @@ def _skip_quiet_bars(j, stop, close, in_session, orders_today, shares, cash, rec
             if price >= sell_level or price <= buy_level:
                 ordered = True
                 side = SIDE_SELL if price >= sell_level else SIDE_BUY
-                if _trimmed_below_minimum(side, price, pct, shares, cash, value, anchor, bounds, p):
+                if _trimmed_below_minimum(side, price, share, shares, cash, value, anchor, bounds, p):
                     reason, flags = REASON_BELOW_MIN, FLAG_TRIMMED
                 else:
                     reason, flags = _decided_reason(price, shares, cash, receivable, anchor, up, down, p)
             elif auto and value > 0.0:
-                side = band_side(pct, p)  # decide_order's rebalance branch (its trigger test is the one above)
+                side = band_side(share, p)  # decide_order's rebalance branch (its trigger test is the one above)
                 if side != SIDE_NONE:
                     ordered = True
                     if price < bounds.rebalance_sell_below if side < 0 else price > bounds.rebalance_buy_above:
@@ -1389,7 +1389,7 @@ def _skip_quiet_bars(j, stop, close, in_session, orders_today, shares, cash, rec
             else:
                 n_blocked += 1
         sum_value += value
-        if in_band(pct, gmin, gmax):
+        if in_band(share, gmin, gmax):
             n_in_band += 1
         j += 1
     stats = TradeStats(
@@ -1482,7 +1482,7 @@ def run_cell(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, sig
             action = order_action(dec.kind, dec.reason, dec.side)
             if dec.kind == KIND_INITIAL:
                 notional = shares * price
-            value, pct = valuation(shares, cash, receivable, price)
+            value, share = valuation(shares, cash, receivable, price)
         else:
             dec = hold_decision(price)
             action = ACTION_HOLD
@@ -1511,12 +1511,12 @@ def run_cell(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, sig
             elif anchor != anchor_eval:  # a dividend cut the anchor
                 sell_level, buy_level = trigger_levels(anchor, up, down)
             anchor_eval = anchor
-            value, pct = valuation(shares, cash, receivable, price)
-            pre_share = pct
+            value, share = valuation(shares, cash, receivable, price)
+            pre_share = share
             # 2.–3. Session and daily cap: mark to market only.
             status = bar_status(in_session[i], orders_today, evaluates_after_hours, max_orders)
             if status == STATUS_EVALUATED and (
-                price >= sell_level or price <= buy_level or (auto and value > 0.0 and band_side(pct, p) != SIDE_NONE)
+                price >= sell_level or price <= buy_level or (auto and value > 0.0 and band_side(share, p) != SIDE_NONE)
             ):
                 # Only bars that can trade pay for the full evaluation; the rest are holds by steps 4 and 6.
                 dec = decide_order(price, shares, cash, receivable, anchor, up, down, p)
@@ -1525,14 +1525,14 @@ def run_cell(close, day, in_session, div_ex_day, div_amount, div_pay_day, p, sig
                     if action != ACTION_SKIP:
                         anchor = dec.exec_price
                         sell_level, buy_level = trigger_levels(anchor, up, down)
-                        value, pct = valuation(shares, cash, receivable, price)
+                        value, share = valuation(shares, cash, receivable, price)
                         orders_today += 1
 
         sum_value += value
-        if in_band(pct, gmin, gmax):
+        if in_band(share, gmin, gmax):
             n_in_band += 1
         if record:
-            _record_bar(rec, i, dec, action, status, notional, shares, cash, receivable, value, pct, pre_share,
+            _record_bar(rec, i, dec, action, status, notional, shares, cash, receivable, value, share, pre_share,
                         anchor_eval, anchor, orders_today, bar_gross, bar_net, bar_wh, bar_cash, up, down, bar_sigma)
         if i == n - 1 or day[i + 1] != d:  # close of a calendar date: the daily series and its drawdown (§7)
             n_ret, prev_daily, dd = _close_day(returns, n_ret, value - day_transfer, prev_daily, value, d, dd)

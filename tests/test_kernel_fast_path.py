@@ -187,13 +187,13 @@ def test_band_prices_are_certain():
         inside_above, inside_below, over_above, under_below = K.band_prices(shares, cash, receivable, p)
         gmin, gmax = p[K.P_GMIN], p[K.P_GMAX]
         for price in _probe_prices(rng, [inside_above, inside_below, over_above, under_below]):
-            _, pct = K.valuation(shares, cash, receivable, price)
+            _, share = K.valuation(shares, cash, receivable, price)
             if inside_above < price < inside_below:
-                assert K.in_band(pct, gmin, gmax) and K.band_side(pct, p) == K.SIDE_NONE, (price, pct)
+                assert K.in_band(share, gmin, gmax) and K.band_side(share, p) == K.SIDE_NONE, (price, share)
             if price > over_above:
-                assert K.band_side(pct, p) == K.SIDE_SELL, (price, pct)
+                assert K.band_side(share, p) == K.SIDE_SELL, (price, share)
             if price < under_below:
-                assert K.band_side(pct, p) == K.SIDE_BUY, (price, pct)
+                assert K.band_side(share, p) == K.SIDE_BUY, (price, share)
 
 
 def test_rebalance_refusals_below_the_minimum_are_certain():
@@ -203,8 +203,8 @@ def test_rebalance_refusals_below_the_minimum_are_certain():
         p, shares, cash, receivable = _random_state(rng)
         b = K._skip_bounds(shares, cash, receivable, p)
         for price in _probe_prices(rng, [b.rebalance_sell_below, b.rebalance_buy_above, b.over_above, b.under_below]):
-            value, pct = K.valuation(shares, cash, receivable, price)
-            side = K.band_side(pct, p) if value > 0.0 else K.SIDE_NONE
+            value, share = K.valuation(shares, cash, receivable, price)
+            side = K.band_side(share, p) if value > 0.0 else K.SIDE_NONE
             certain = (side == K.SIDE_SELL and price < b.rebalance_sell_below) or (
                 side == K.SIDE_BUY and price > b.rebalance_buy_above)
             if certain:  # decide_order with no trigger in reach: the rebalance branch
@@ -222,10 +222,10 @@ def test_trimmed_trigger_refusals_below_the_minimum_are_certain():
         b = K._skip_bounds(shares, cash, receivable, p)
         up, down = p[K.P_TRIGGER_UP], p[K.P_TRIGGER_DOWN]
         for price in _probe_prices(rng, [b.trimmed_buy_above, b.trimmed_sell_below]):
-            value, pct = K.valuation(shares, cash, receivable, price)
+            value, share = K.valuation(shares, cash, receivable, price)
             for side, anchor in ((K.SIDE_BUY, price / (1.0 - down) * 1.01), (K.SIDE_SELL, price / (1.0 + up) * 0.99)):
                 assert K.trigger_side(price, anchor, up, down) == side
-                if K._trimmed_below_minimum(side, price, pct, shares, cash, value, anchor, b, p):
+                if K._trimmed_below_minimum(side, price, share, shares, cash, value, anchor, b, p):
                     dec = K.decide_order(price, shares, cash, receivable, anchor, up, down, p)
                     assert (dec.kind, dec.reason, dec.flags & K.FLAG_TRIMMED) == (
                         K.KIND_TRIGGER, K.REASON_BELOW_MIN, K.FLAG_TRIMMED), (price, side, dec)
