@@ -10,14 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
-
 from core import ENGINE_VERSION, StrategyConfig
 from core.errors import ConfigError
 from core.portfolio import PortfolioCell, PortfolioResult, PortfolioRules, simulate_portfolio
 from storage import PortfolioRecord, Store, StoredCell, StoreReadOnly
 from usecases.alerts import newest_dataset
-from usecases.runs import metric_differences
+from usecases.runs import metric_differences, same_frame
 
 
 @dataclass(frozen=True)
@@ -118,13 +116,10 @@ def verify_portfolio(store: Store, portfolio_id: int) -> PortfolioRerunCheck:
     stored_trades = store.get_portfolio_trades(portfolio_id)
     result = rerun_portfolio(store, portfolio_id)
     differences = metric_differences(record.metrics, result.metrics)
-    if not _same(stored_trades, result.trades):
+    # the stored trades are read back with a fresh index; the rows and their order are what must match
+    if not same_frame(stored_trades.reset_index(drop=True), result.trades.reset_index(drop=True)):
         differences.append("trades differ")
     return PortfolioRerunCheck(portfolio_id, not differences, tuple(differences))
-
-
-def _same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
-    return list(a.columns) == list(b.columns) and a.reset_index(drop=True).equals(b.reset_index(drop=True))
 
 
 def list_portfolios(store: Store, **options: Any) -> list[PortfolioRecord]:

@@ -49,7 +49,7 @@ def verify_run(store: Store, run_id: int) -> RerunCheck:
     stored_trades = store.get_run_trades(run_id)
     result = rerun(store, run_id)
     differences = metric_differences(record.metrics, result.metrics)
-    if not _same_frame(stored_trades, result.trades):
+    if not same_frame(stored_trades, result.trades):
         differences.append("trades differ")
     return RerunCheck(
         run_id=run_id,
@@ -71,7 +71,8 @@ def metric_differences(stored: Mapping[str, Any], recomputed: Mapping[str, float
     return out + [f"metric {key}: stored but not recomputed" for key in stored if key not in recomputed]
 
 
-def _same_frame(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+def same_frame(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """Whether a stored table and a re-run's are the same: columns in order, dtypes, index and every value."""
     return (
         list(a.columns) == list(b.columns)
         and list(a.dtypes) == list(b.dtypes)

@@ -15,6 +15,7 @@ import streamlit as st
 
 from app.analysis_context import analysis_context
 from app.state import active_period
+from app.table_columns import metric_column
 from app.widgets import show_chart
 from core import StrategyConfig
 from core.analysis import RegimeAnalysis, RegimeThresholds, regime_metrics
@@ -29,6 +30,7 @@ DIMENSIONS: dict[str, tuple[str, str]] = {
 }
 VALUES: dict[str, str] = {"Return": "return", "CAGR": "cagr", "Volatility": "volatility", "Sharpe": "sharpe",
                           "Max drawdown": "max_drawdown"}
+REGISTRY_NAMES: dict[str, str] = {"return": "total_return"}  # a per-regime value -> the metric it is computed as
 
 
 @st.cache_data(show_spinner="Labelling regimes…", max_entries=16)
@@ -89,9 +91,10 @@ def regimes_page() -> None:
     column_config = {"n_days": number("Days", format="%d"), "share": number("Share of days", format="percent")}
     for prefix, who in (("strategy", "Strategy"), ("buy_hold", "B&H")):
         for label, name in VALUES.items():
-            column_config[f"{prefix}_{name}"] = number(f"{who} {label if label.isupper() else label.lower()}",
-                                                       format="%.2f" if name == "sharpe" else "percent")
-    column_config["excess_return"] = number("Excess return", format="percent")
+            # formats and meanings from the metric registry (the regime's return reads like the total return)
+            column_config[f"{prefix}_{name}"] = metric_column(
+                REGISTRY_NAMES.get(name, name), f"{who} {label if label.isupper() else label.lower()}")
+    column_config["excess_return"] = metric_column("excess_return_vs_buy_hold", "Excess return")
     st.dataframe(table, column_config=column_config, key="regimes_table")
     st.download_button("Download the per-regime metrics (CSV)", metrics.to_csv(index=False).encode("utf-8"),
                        file_name="regime_metrics.csv", mime="text/csv", icon=":material/download:",

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.metrics import drawdown_series
+
 SECONDS_PER_YEAR = 365.25 * 24 * 3600
 
 
@@ -86,7 +88,7 @@ def deepest_drawdown(values: pd.Series) -> DrawdownSpan | None:
     if v.size < 2:
         return None
     peaks = np.maximum.accumulate(v)
-    dd = v / peaks - 1.0
+    dd = drawdown_series(v)  # core.metrics' drawdown, so the depth reads as max_drawdown computes it
     trough = int(np.argmin(dd))
     if dd[trough] >= 0:
         return None
