@@ -160,17 +160,36 @@ def _is_image_batch(args: argparse.Namespace) -> bool:
 
 
 def _image_batch(store: Any, args: argparse.Namespace) -> list[tuple[int, Any]]:
-    from core.report.exports import run_export
+    """(run id, export) of every chart of every run, in order; each run is loaded while the last charts render."""
+    from core.figures import RUN_CHARTS
+    from core.report.exports import run_chart_exports
     from usecases.reports import run_report_from_store
 
     start, end = _period(args)
     charts = _charts(args)
-    out = []
-    for run_id in dict.fromkeys(args.run):
-        report = run_report_from_store(store, run_id, start=start, end=end)
-        out += [(run_id, run_export(report, args.format, chart=chart, width=args.width, height=args.height,
-                                    scale=args.scale)) for chart in charts]
-    return out
+    unknown = [c for c in charts if c not in RUN_CHARTS]
+    if unknown:  # before anything is loaded or drawn
+        raise CliError(f"--chart must be 'all' or a list of {', '.join(RUN_CHARTS)}; got {', '.join(unknown)}")
+    run_ids = list(dict.fromkeys(args.run))
+
+    def each_chart() -> Any:
+        for run_id in run_ids:
+            report = run_report_from_store(store, run_id, start=start, end=end)
+            for chart in charts:
+                yield report, chart
+
+    exports = run_chart_exports(each_chart(), args.format, width=args.width, height=args.height, scale=args.scale)
+    return list(zip([run_id for run_id in run_ids for _ in charts], exports, strict=True))
+
+
+def _start_image_export() -> None:
+    """Launch the browser now, without waiting: it starts while the runs are read and their charts built."""
+    from core.report.images import ImageExportError, start
+
+    try:
+        start(wait=False)
+    except ImageExportError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -189,6 +208,7 @@ def run_image_batch(args: argparse.Namespace, stdout: TextIO) -> int:
 
     if args.out.exists() and not args.out.is_dir():
         raise CliError(f"--out {args.out} is a file; several images need a directory")
+    _start_image_export()
     with Store(args.database, actor="cli") as store:
         try:
             exports = _image_batch(store, args)
@@ -214,6 +234,8 @@ def run_report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         raise CliError("--top-n must be at least 1")
     from core.report.images import ImageExportError
 
+    if args.format in IMAGE_FORMATS:
+        _start_image_export()
     with Store(args.database, actor="cli") as store:
         try:
             data = _study_output(store, args) if args.study is not None else _run_output(store, args)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,16 +96,56 @@ def run_export(
 
         return Export(run_bundle_json(report).encode("utf-8"), f"{stem}_bundle.json", MIME[fmt])
     if fmt in ("png", "svg"):
-        from core.figures import CHART_TITLES, EXPORT_OVERLAYS, run_figure, with_title
         from core.report.images import figure_image
 
-        fig = run_figure(clipped_result(report), chart, overlays=EXPORT_OVERLAYS)
-        first, last = report.period
-        with_title(fig, f"{CHART_TITLES[chart]} — {report.title}",
-                   f"{report.dataset.symbol} · {first:%Y-%m-%d} to {last:%Y-%m-%d}")
-        data = figure_image(fig, fmt, width=width, height=height, scale=scale)  # type: ignore[arg-type]
-        return Export(data, f"{stem}_{chart}.{fmt}", MIME[fmt])
+        data = figure_image(run_chart_figure(report, chart), fmt, width=width, height=height, scale=scale)  # type: ignore[arg-type]
+        return Export(data, _run_chart_filename(report, chart, fmt), MIME[fmt])
     raise ValueError(f"a run exports as {', '.join(RUN_FORMATS)}, not {fmt!r}")
+
+
+def run_chart_figure(report: RunReport, chart: str) -> Any:
+    """One chart of a run as exported: the report's date range, the export overlays, and a title naming the chart,
+    the run, the symbol and the period (``chart`` in ``core.figures.RUN_CHARTS``)."""
+    from core.figures import CHART_TITLES, EXPORT_OVERLAYS, run_figure, with_title
+
+    fig = run_figure(clipped_result(report), chart, overlays=EXPORT_OVERLAYS)
+    first, last = report.period
+    return with_title(fig, f"{CHART_TITLES[chart]} — {report.title}",
+                      f"{report.dataset.symbol} · {first:%Y-%m-%d} to {last:%Y-%m-%d}")  # fmt: skip
+
+
+def _run_chart_filename(report: RunReport, chart: str, fmt: str) -> str:
+    return f"{_run_stem(report)}_{chart}.{fmt}"
+
+
+def run_chart_exports(
+    charts: Iterable[tuple[RunReport, str]],
+    fmt: str,
+    *,
+    width: int | None = None,
+    height: int | None = None,
+    scale: float = 2.0,
+) -> list[Export]:
+    """Several run charts as images, in order, in one pass through the export process: each ``(report, chart)``
+    is drawn as :func:`run_export` draws it, and rendered while the next is built (``charts`` may be a generator
+    that loads its reports as it goes). All or nothing.
+
+    Raises:
+        ValueError: for an unknown format or chart.
+        core.report.images.ImageExportError: when a chart cannot be rendered.
+    """
+    from core.report.images import figure_images
+
+    names: list[str] = []
+
+    def figures() -> Iterator[Any]:
+        for report, chart in charts:
+            fig = run_chart_figure(report, chart)
+            names.append(_run_chart_filename(report, chart, fmt))
+            yield fig
+
+    data = figure_images(figures(), fmt, width=width, height=height, scale=scale)  # type: ignore[arg-type]
+    return [Export(image, name, MIME[fmt]) for image, name in zip(data, names, strict=True)]
 
 
 def runs_export(reports: Sequence[RunReport], *, template: str = "full_audit", rows: str = "all") -> Export:
