@@ -161,15 +161,11 @@ def _is_image_batch(args: argparse.Namespace) -> bool:
 
 def _image_batch(store: Any, args: argparse.Namespace) -> list[tuple[int, Any]]:
     """(run id, export) of every chart of every run, in order; each run is loaded while the last charts render."""
-    from core.figures import RUN_CHARTS
     from core.report.exports import run_chart_exports
     from usecases.reports import run_report_from_store
 
     start, end = _period(args)
     charts = _charts(args)
-    unknown = [c for c in charts if c not in RUN_CHARTS]
-    if unknown:  # before anything is loaded or drawn
-        raise CliError(f"--chart must be 'all' or a list of {', '.join(RUN_CHARTS)}; got {', '.join(unknown)}")
     run_ids = list(dict.fromkeys(args.run))
 
     def each_chart() -> Any:
@@ -208,6 +204,11 @@ def run_image_batch(args: argparse.Namespace, stdout: TextIO) -> int:
 
     if args.out.exists() and not args.out.is_dir():
         raise CliError(f"--out {args.out} is a file; several images need a directory")
+    from core.figures import RUN_CHARTS
+
+    unknown = [c for c in _charts(args) if c not in RUN_CHARTS]
+    if unknown:  # before the browser starts or a run is read
+        raise CliError(f"--chart must be 'all' or a list of {', '.join(RUN_CHARTS)}; got {', '.join(unknown)}")
     _start_image_export()
     with Store(args.database, actor="cli") as store:
         try:

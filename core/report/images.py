@@ -210,8 +210,6 @@ def is_running() -> bool:
 
 
 def _options(fig: go.Figure, fmt: str, width: int | None, height: int | None, scale: float | None) -> dict[str, Any]:
-    if fmt not in IMAGE_FORMATS:
-        raise ValueError(f"image format must be 'png' or 'svg', got {fmt!r}")
     width = int(width or fig.layout.width or DEFAULT_WIDTH)
     height = int(height or fig.layout.height or DEFAULT_HEIGHT)
     scale = DEFAULT_SCALE if scale is None else scale
