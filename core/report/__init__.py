@@ -14,6 +14,22 @@ definitions), ``assumptions`` (the assumptions and limitations of a run), ``exce
 (JSON bundle and CSV), ``images`` (PNG/SVG via kaleido).
 """
 
-from core.report.context import RunReport, StudyReport
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.report.context import RunReport, StudyReport
 
 __all__ = ["RunReport", "StudyReport"]
+
+
+def __getattr__(name: str) -> Any:
+    # imported on first use, like ``core``'s names: ``images`` must load without the report context's pandas
+    if name not in __all__:
+        raise AttributeError(f"module 'core.report' has no attribute {name!r}")
+    from core.report import context
+
+    value = getattr(context, name)
+    globals()[name] = value
+    return value

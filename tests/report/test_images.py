@@ -14,7 +14,7 @@ import pytest
 from report_helpers import Seeded
 
 from core.figures import RUN_CHARTS, run_figures
-from core.report import images
+from core.report import export_browser, images
 from storage import Store
 from usecases.reports import run_report_from_store
 
@@ -92,8 +92,8 @@ def test_cli_writes_a_batch_of_images_with_one_browser(seeded: Seeded, tmp_path:
 
     images.shutdown()
     starts = []
-    real_launch = images._launch
-    monkeypatch.setattr(images, "_launch", lambda: (starts.append(1), real_launch())[1])
+    real_launch = export_browser._launch
+    monkeypatch.setattr(export_browser, "_launch", lambda: (starts.append(1), real_launch())[1])
     out = io.StringIO()
     code = main(["report", "--run", str(seeded.run_id), "--run", str(seeded.run_id_2), "--format", "svg",
                  "--chart", "all", "--out", str(tmp_path / "charts"), "--db", seeded.url], stdout=out,
@@ -135,7 +135,7 @@ def test_an_image_does_not_depend_on_what_the_tab_drew_before(figures, monkeypat
         await real_reload(tab)
 
     monkeypatch.setattr(_KaleidoTab, "reload", counted_reload)
-    monkeypatch.setattr(images, "RENDERS_PER_RELOAD", 3)
+    monkeypatch.setattr(export_browser, "RENDERS_PER_RELOAD", 3)
     first = images.figure_image(figures["equity"], "png", width=400, height=300)
     other = images.figure_image(figures["price_anchor"], "png", width=400, height=300)
     again = images.figure_image(figures["equity"], "png", width=400, height=300)
@@ -153,7 +153,7 @@ def test_a_batch_renders_each_figure_while_the_next_is_built(figures, monkeypatc
     """figure_images submits a figure as soon as the iterable yields it: the generator below waits, before
     building its second figure, until the first one is being rendered (it would wait forever otherwise)."""
     images.start()
-    pool_class = images._pool_class()
+    pool_class = export_browser._pool_class()
     rendering = threading.Event()
     real_calc = pool_class.calc_fig
 
@@ -190,9 +190,9 @@ def test_a_failing_figure_source_renders_nothing_and_is_passed_on(figures) -> No
 def test_a_dead_browser_is_restarted_once(figures, monkeypatch) -> None:
     images.start()
     launches = []
-    real_launch = images._launch
-    monkeypatch.setattr(images, "_launch", lambda: (launches.append(1), real_launch())[1])
-    browser = images._server.pool().subprocess
+    real_launch = export_browser._launch
+    monkeypatch.setattr(export_browser, "_launch", lambda: (launches.append(1), real_launch())[1])
+    browser = export_browser._server.pool().subprocess
     browser.kill()
     browser.wait(timeout=30)
     pngs = images.figure_images([_small(1), _small(2)], "png", scale=1)
@@ -203,7 +203,7 @@ def test_a_dead_browser_is_restarted_once(figures, monkeypatch) -> None:
 def test_start_without_waiting_returns_while_the_browser_comes_up(figures) -> None:
     images.shutdown()
     images.start(wait=False)
-    assert images.is_running() and not images._server.opened.done()  # chromium takes over a second to start
+    assert images.is_running() and not export_browser._server.opened.done()  # chromium takes over a second to start
     assert images.png_size(images.figure_image(_small(3), "png", scale=1))[0] == images.DEFAULT_WIDTH
     images.shutdown()
     assert not images.is_running()
