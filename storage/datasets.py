@@ -24,7 +24,8 @@ def _market_data_class() -> Any:
     return MarketData
 
 
-def _bounds(prices: pd.DataFrame) -> tuple[Any, Any]:
+def bar_bounds(prices: pd.DataFrame) -> tuple[Any, Any]:
+    """The first and last bar of ``prices`` as naive UTC datetimes (as datasets store them), or ``(None, None)``."""
     if len(prices) == 0 or not isinstance(prices.index, pd.DatetimeIndex):
         return None, None
     index = prices.index
@@ -109,7 +110,7 @@ class DatasetsMixin(StoreBase):
             "timezone": timezone or getattr(data, "timezone", None) or prices.attrs.get("timezone"),
         }
         sha = data.sha256() if callable(getattr(data, "sha256", None)) else _digest(prices, divs)
-        first, last = _bounds(prices)
+        first, last = bar_bounds(prices)
         bars_blob = codec.encode_frame(prices)
         divs_blob = codec.encode_frame(divs)
         splits_blob = None if splits is None else codec.encode_frame(splits)

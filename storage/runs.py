@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from core.config import StrategyConfig
 from storage import codec
 from storage._base import StoreBase, aware, naive_utc, require, utcnow
+from storage.datasets import bar_bounds
 from storage.models import INDEXED_METRICS, run_trades, runs
 from storage.values import FrozenMap, RunFilter, RunRecord, stored_name
 
@@ -107,7 +108,13 @@ class RunsMixin(StoreBase):
 
         ``config`` and ``engine_version`` default to the result's own. The timeline is not stored: :meth:`rerun`
         recomputes it from the stored dataset and configuration.
+
+        Raises:
+            NotFound: there is no dataset ``dataset_id``.
+            ValueError: the result's timeline has other bars than the dataset (a period cut from it): the re-run
+                would cover the whole dataset and differ; store the period as a dataset of its own first.
         """
+        _check_bars(self.get_dataset(dataset_id), result)
         config = config if config is not None else result.config
         if not isinstance(config, StrategyConfig):
             config = StrategyConfig.from_dict(dict(config))
@@ -215,3 +222,23 @@ class RunsMixin(StoreBase):
             self._audit(conn, "delete", "run", run_id, {"name": row.name})
 
         self._write(delete)
+
+
+def _check_bars(dataset: Any, result: Any) -> None:
+    """Refuse a result simulated on other bars than ``dataset`` holds (see ``save_run``)."""
+    timeline = getattr(result, "timeline", None)
+    if timeline is None or dataset.first_timestamp is None:
+        return  # a result without a timeline (an imported record), or a dataset without dates
+    first, last = bar_bounds(timeline)
+    held = (dataset.n_rows, naive_utc(dataset.first_timestamp), naive_utc(dataset.last_timestamp))
+    if (len(timeline), first, last) == held:
+        return
+
+    def day(value: Any) -> str:
+        return "-" if value is None else f"{value:%Y-%m-%d}"
+
+    raise ValueError(
+        f"the run covers {len(timeline):,} bars ({day(first)} to {day(last)}) but dataset {dataset.id} holds "
+        f"{dataset.n_rows:,} ({day(held[1])} to {day(held[2])}): a stored run is re-run on its whole dataset, so "
+        "save the simulated period as a dataset of its own first"
+    )

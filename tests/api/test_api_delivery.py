@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from usecases.store import Store
 def run_id(store: Store) -> int:
     goog = load_sample("GOOG")
     prices, dividends = select_period(goog.prices, goog.dividends, date(2011, 1, 1), date(2012, 6, 30))
-    dataset_id = store.save_dataset(goog)
+    period = dataclasses.replace(goog, prices=prices, dividends=dividends, name="GOOG 2011 to mid-2012")
+    dataset_id = store.save_dataset(period)  # the run's own bars: a stored run is re-run on its whole dataset
     return store.save_run(dataset_id, simulate(prices, StrategyConfig(), dividends), name="api run")
 
 

@@ -65,3 +65,24 @@ def test_every_stored_run_reproduces_exactly(store: Store) -> None:
         check = verify_run(store, run.id)
         assert check.identical, check.differences
     assert len(store.list_audit(action="run", limit=None)) == 2 * len(runs)
+
+
+def test_a_run_of_other_bars_than_its_dataset_is_refused_and_nothing_is_stored(store: Store) -> None:
+    prices, dividends = _synthetic_with_dividends()
+    whole = store.save_dataset(prices, dividends, name="synthetic", symbol="SYN")
+    period = prices.iloc[250:750]
+    result = simulate(period, StrategyConfig(), dividends)
+    try:
+        store.save_run(whole, result, name="a period of it")
+    except ValueError as exc:
+        message = str(exc)
+    else:
+        raise AssertionError("a run of 500 of the dataset's 1,000 bars was stored")
+    days = pd.bdate_range("2016-01-04", periods=1000).strftime("%Y-%m-%d")  # the synthetic data's calendar
+    assert f"500 bars ({days[250]} to {days[749]})" in message and f"holds 1,000 ({days[0]} to {days[-1]})" in message
+    assert "save the simulated period as a dataset of its own" in message
+    assert store.count_runs() == 0 and not store.list_audit(entity="run")
+    # the period stored as its own dataset: accepted, and its re-run is the run
+    own = store.save_dataset(period, dividends, name="synthetic, a period", symbol="SYN")
+    run_id = store.save_run(own, result, name="a period of it")
+    assert verify_run(store, run_id).identical
