@@ -37,8 +37,10 @@ from core.report.raster_lines import raster_figure
 from core.theme import EXPORT
 
 __all__ = [
-    "DEFAULT_BROWSER", "EXPORT_TABS", "RENDERS_PER_RELOAD", "RENDER_TIMEOUT_SECONDS", "ImageExportError",
-    "browser_path", "figure_image", "figure_images", "is_running", "png_size", "shutdown", "start",
+    "DEFAULT_BROWSER", "DEFAULT_HEIGHT", "DEFAULT_SCALE", "DEFAULT_WIDTH", "EXPORT_TABS", "IMAGE_FORMATS",
+    "IMAGE_MIME", "MAX_PIXELS", "MAX_SCALE", "PLOTLY_TOOLBAR_CONFIG", "RENDERS_PER_RELOAD", "RENDER_TIMEOUT_SECONDS",
+    "ImageExportError", "ImageFormat", "browser_path", "figure_image", "figure_images", "is_running", "png_size",
+    "shutdown", "start",
 ]  # fmt: skip
 
 DEFAULT_WIDTH = EXPORT.width

@@ -1,12 +1,14 @@
 """Long line traces thinned to what a raster image can show, before chromium draws them.
 
 A PNG 1,000 CSS pixels wide cannot show more than 1,000 distinct x positions, yet a 32-year daily run puts 8,000
-points in each of its lines, and drawing them is most of what an image costs (0.16 s of 0.16 s for the equity
-chart, against 0.06 s with the lines removed). The M4 aggregation (Jugel et al., "M4: a visualization-oriented
+points in each of its lines, and drawing them is most of what an image costs (0.16 s for that equity chart,
+0.06 s with its lines removed). The M4 aggregation (Jugel et al., "M4: a visualization-oriented
 time series data aggregation", VLDB 2014) keeps, for each of as many equal x intervals as the image has columns,
 the first, the lowest, the highest and the last point. The line drawn through those four crosses the column at the
 same entry and exit heights and spans the same vertical range as the line through every point, so the picture is
-the same up to anti-aliasing inside a column; the test compares the pixels.
+the same up to anti-aliasing inside a column. Columns are CSS pixels: at the export's scale 2 a column is two
+device pixels wide, and those are where a pixel can differ (0.03 % of them, against 0.6 % for keeping every 5th
+point; ``tests/report/test_raster_lines.py`` compares them).
 
 The aggregation is tsdownsample's ``M4Downsampler`` (Rust, the library behind plotly-resampler): it bins by the x
 values, so weekends and missing days keep their width. Only raster exports are thinned; SVG stays exact, as a
