@@ -6,9 +6,7 @@ from __future__ import annotations
 import ast
 import inspect
 import itertools
-import os
 import re
-import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from functools import cache
@@ -20,6 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
+from chart_browser import needs_chromium
 from reportlab.graphics.charts.lineplots import LinePlot
 from reportlab.graphics.shapes import Line, Rect, String
 
@@ -371,19 +370,13 @@ def test_toolbar_and_export_defaults_are_the_theme():
     assert images.PLOTLY_TOOLBAR_CONFIG["toImageButtonOptions"]["scale"] == theme.EXPORT.scale
 
 
-needs_browser = pytest.mark.skipif(
-    not os.path.exists(os.environ.get("BROWSER_PATH", images.DEFAULT_BROWSER)) and shutil.which("chromium") is None,
-    reason="needs Debian's chromium",
-)
-
-
 @pytest.fixture(scope="module")
 def exporter():
     yield images.figure_image
     images.shutdown()
 
 
-@needs_browser
+@needs_chromium
 def test_png_has_the_signature_and_the_theme_default_size(exporter):
     unsized = theme.apply_theme(go.Figure(go.Scatter(x=[1, 2, 3], y=[3, 1, 2])))
     png = exporter(unsized, "png")
@@ -394,7 +387,7 @@ def test_png_has_the_signature_and_the_theme_default_size(exporter):
     assert images.png_size(exporter(equity, "png")) == (int(w * s), int(equity.layout.height * s))
 
 
-@needs_browser
+@needs_chromium
 def test_svg_parses_at_the_theme_default_size_in_the_theme_font(exporter):
     svg = exporter(theme.apply_theme(go.Figure(go.Bar(x=["a", "b"], y=[1, 2]))), "svg")
     root = ET.fromstring(svg)

@@ -29,7 +29,7 @@ _PER_POINT = ("x", "y", "customdata", "text", "hovertext", "ids")
 
 
 def _x_positions(trace: Any, n: int) -> np.ndarray | None:
-    """The trace's x as int64 nanoseconds or float, or None when it cannot be binned (text, unsorted, gaps)."""
+    """The trace's x as int64 nanoseconds or float, or None when it cannot be binned (categories, unsorted, NaT)."""
     if trace.x is None:
         return np.arange(n, dtype=np.float64)
     x = np.asarray(trace.x)

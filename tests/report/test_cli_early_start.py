@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from chart_browser import needs_chromium
 
 from cli.early_start import wants_images
-from core.report import images
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,10 +37,7 @@ def _child(code: str, **env: str) -> list[str]:
     return out.split()
 
 
-@pytest.mark.skipif(
-    not os.path.exists(os.environ.get("BROWSER_PATH", images.DEFAULT_BROWSER)) and shutil.which("chromium") is None,
-    reason="needs Debian's chromium (.ci/run installs it)",
-)
+@needs_chromium
 def test_the_browser_starts_before_pandas_the_figures_or_the_engine_are_imported() -> None:
     started, running, heavy = _child(
         "import sys\n"

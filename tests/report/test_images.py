@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 import pytest
+from chart_browser import needs_chromium
 from report_helpers import Seeded
 
 from core.figures import RUN_CHARTS, run_figures
@@ -18,10 +18,7 @@ from core.report import export_browser, images
 from storage import Store
 from usecases.reports import run_report_from_store
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(os.environ.get("BROWSER_PATH", images.DEFAULT_BROWSER)) and shutil.which("chromium") is None,
-    reason="needs Debian's chromium (.ci/run installs it)",
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")

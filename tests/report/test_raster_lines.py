@@ -4,13 +4,12 @@ alone, and that the picture does not change."""
 from __future__ import annotations
 
 import io
-import os
-import shutil
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
+from chart_browser import needs_chromium
 from PIL import Image
 
 from core.report import images
@@ -93,12 +92,6 @@ def test_numeric_x_and_no_x_are_thinned_too() -> None:
     assert thinned.x[0] == 0 and thinned.x[-1] == (N - 1) * 0.5
 
 
-needs_browser = pytest.mark.skipif(
-    not os.path.exists(os.environ.get("BROWSER_PATH", images.DEFAULT_BROWSER)) and shutil.which("chromium") is None,
-    reason="needs Debian's chromium (.ci/run installs it)",
-)
-
-
 def _grey(png: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=float)
 
@@ -109,7 +102,7 @@ def _bare_line(x, y) -> go.Figure:
     return fig.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 0}, xaxis_visible=False, yaxis_visible=False)
 
 
-@needs_browser
+@needs_chromium
 def test_the_png_looks_the_same_as_with_every_point(monkeypatch) -> None:
     x, y = _walk()
     try:
@@ -129,7 +122,7 @@ def test_the_png_looks_the_same_as_with_every_point(monkeypatch) -> None:
     assert changed(every_fifth) > 8 * changed(thinned)  # measured: 19 times as many
 
 
-@needs_browser
+@needs_chromium
 def test_svg_is_not_thinned(monkeypatch) -> None:
     seen: list[go.Figure] = []
     real = images.raster_figure
