@@ -1,7 +1,9 @@
 """Reliability under load and crashes, on SQLite and on a real PostgreSQL server.
 
 * 8 writer processes each save 500 trials in batches while 2 processes list and read: zero errors, exactly 4,000
-  rows, no duplicates.
+  rows, no duplicates. The writers hold after their first batch until a reader has seen a partial set, so the
+  overlap is certain however the machine schedules the processes (CI once let all writers finish before either
+  reader had opened its store).
 * A writer SIGKILLed inside a batch: the database opens cleanly, the batch is fully absent, and re-running completes
   the set without duplicates.
 """
@@ -38,7 +40,7 @@ def trial(index: int) -> TrialInput:
                       metrics=metrics, duration_s=0.001)
 
 
-def _writer(url: str, study_id: int, worker: int, start: Any, errors: Any) -> None:
+def _writer(url: str, study_id: int, worker: int, start: Any, seen_partial: Any, errors: Any) -> None:
     try:
         store = Store(url, actor=f"writer-{worker}")
         start.wait(60)
@@ -48,18 +50,23 @@ def _writer(url: str, study_id: int, worker: int, start: Any, errors: Any) -> No
             written = store.save_trials(study_id, rows)
             if written != BATCH:
                 errors.put(f"writer {worker}: batch at {first + offset} wrote {written} rows, expected {BATCH}")
+            if offset == 0 and not seen_partial.wait(60):
+                errors.put(f"writer {worker}: no reader saw a partial set within 60 s")
     except BaseException:
         errors.put(f"writer {worker}: {traceback.format_exc()}")
         _exit(1, errors)
     _exit(0, errors)
 
 
-def _reader(url: str, study_id: int, worker: int, start: Any, stop: Any, errors: Any, reads: Any) -> None:
+def _reader(
+    url: str, study_id: int, worker: int, ready: Any, start: Any, stop: Any, seen_partial: Any, errors: Any, reads: Any
+) -> None:
     n = partial = 0
     try:
         store = Store(url, actor=f"reader-{worker}")
+        ready.release()
         start.wait(60)
-        while not stop.is_set():
+        while n == 0 or not stop.is_set():  # at least one full pass, however late the reader starts
             frame = store.list_trials(study_id, sort="-sharpe", limit=200)
             if len(frame) and frame["index"].duplicated().any():
                 errors.put(f"reader {worker}: duplicate trial indices listed")
@@ -67,7 +74,9 @@ def _reader(url: str, study_id: int, worker: int, start: Any, stop: Any, errors:
             seen = sum(1 for _ in store.iter_trials(study_id, batch_size=500))
             if seen < count:
                 errors.put(f"reader {worker}: iterated {seen} trials after counting {count}")
-            partial += 0 < count < WRITERS * PER_WRITER
+            if 0 < count < WRITERS * PER_WRITER:
+                partial += 1
+                seen_partial.set()
             store.get_study(study_id)
             store.list_runs(sort="-sharpe", limit=10)
             n += 1
@@ -90,14 +99,20 @@ def test_many_writers_and_readers(store: Store) -> None:
     dataset_id = store.save_dataset(_tiny_prices(), name="tiny", symbol="TNY")
     study_id = store.create_study(dataset_id, search_space={}, method="grid", objective="sharpe")
     dispose_engine(store.url)  # no open connections across fork()
-    start, stop = CTX.Event(), CTX.Event()
+    start, stop, seen_partial = CTX.Event(), CTX.Event(), CTX.Event()
+    ready = CTX.Semaphore(0)
     errors, reads = CTX.Queue(), CTX.Queue()
-    writers = [CTX.Process(target=_writer, args=(store.url, study_id, w, start, errors)) for w in range(WRITERS)]
+    writers = [
+        CTX.Process(target=_writer, args=(store.url, study_id, w, start, seen_partial, errors)) for w in range(WRITERS)
+    ]
     readers = [
-        CTX.Process(target=_reader, args=(store.url, study_id, r, start, stop, errors, reads)) for r in range(READERS)
+        CTX.Process(target=_reader, args=(store.url, study_id, r, ready, start, stop, seen_partial, errors, reads))
+        for r in range(READERS)
     ]
     for p in writers + readers:
         p.start()
+    for _ in readers:  # both readers have opened their store before any writer begins
+        assert ready.acquire(timeout=60), "a reader did not open its store within 60 s"
     start.set()
     for p in writers:
         p.join(120)
