@@ -112,7 +112,7 @@ def test_many_writers_and_readers(store: Store) -> None:
     for p in writers + readers:
         p.start()
     for _ in readers:  # both readers have opened their store before any writer begins
-        assert ready.acquire(timeout=60), "a reader did not open its store within 60 s"
+        assert ready.acquire(timeout=60), ("a reader did not open its store within 60 s", _drain(errors))
     start.set()
     for p in writers:
         p.join(120)
