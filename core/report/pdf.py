@@ -28,6 +28,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, PageBreak, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from core.analysis.overlays import trend_line
 from core.config_registry import config_field
 from core.figures import STYLES
 from core.metric_registry import SHOWN_REPORT, shown_in
@@ -154,8 +155,14 @@ def _charts(report: RunReport, width: float) -> list[Any]:
     }
     money = lambda v: f"{v:,.0f}"  # noqa: E731
     pct = lambda v: f"{v:.0%}"  # noqa: E731
+    equity_lines = {n: daily[n] for n in names}
+    strategy = daily[STYLES["strategy"].name]
+    if (strategy > 0).sum() >= 2:  # the export overlay of the images (core.figures.EXPORT_OVERLAYS), drawn alike
+        trend = trend_line(strategy)
+        equity_lines[trend.label] = trend.fitted
+        styles[trend.label] = (COLORS.trigger, 0.9, True)
     equity = line_chart(
-        {n: daily[n] for n in names}, styles, title="Account value: strategy vs benchmarks", y_format=money, width=width
+        equity_lines, styles, title="Account value: strategy vs benchmarks", y_format=money, width=width
     )
     drawdown = line_chart(
         {n: daily[f"{n} drawdown"] for n in names},

@@ -88,3 +88,15 @@ def test_configuration_rows_come_from_the_registry_with_units(seeded: Seeded, st
     assert set(by_name) == set(rows)
     label, cell = by_name["trigger_up"]
     assert label == "Sell trigger (%)" and cell.value == cfg.trigger_up and cell.number_format == "0.00%"
+
+
+def test_the_equity_chart_carries_the_trend_line_with_its_growth_per_year(
+        seeded: Seeded, store: Store, tmp_path: Path) -> None:
+    import numpy as np
+
+    report = run_report_from_store(store, seeded.run_id)
+    equity = report.result.equity
+    seconds = (equity.index - equity.index[0]).total_seconds().to_numpy()
+    slope = np.polyfit(seconds, np.log(equity.to_numpy(dtype=float)), 1)[0]  # log V = a + b·t, least squares
+    growth_pct = (np.exp(slope * 365.25 * 86_400) - 1) * 100
+    assert f"Trend {growth_pct:+.2f} %/yr" in _text(run_pdf(report) or b"", tmp_path)
